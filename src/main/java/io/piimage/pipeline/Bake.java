@@ -1,0 +1,190 @@
+package io.piimage.pipeline;
+
+import io.piimage.image.ImageProfiles;
+import io.piimage.pki.ClusterSecrets;
+import io.piimage.pki.Kubeconfig;
+import io.piimage.pki.SecretsException;
+import io.piimage.pki.SecretsStore;
+import io.piimage.plan.InvalidPlanException;
+import io.piimage.plan.LoadedPlan;
+import io.piimage.plan.Node;
+import io.piimage.plan.Plan;
+import io.piimage.plan.PlanLoader;
+import io.piimage.render.FileTree;
+import io.piimage.render.NodeFile;
+import io.piimage.render.RenderException;
+import io.piimage.render.TemplateSource;
+import io.piimage.render.Templates;
+import io.piimage.sink.Sink;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Bakes a plan: load and validate it, load or create its secrets, render every node's card, and hand
+ * the files to a sink. Order matters for "nothing half-written": an invalid plan stops before anything
+ * is written; new secrets are saved before the output that depends on them, so output never refers to
+ * secrets that were lost.
+ */
+public final class Bake {
+
+    private final Path planFile;
+    private final Path output;
+    private final Path secretsDir;
+    private final Path templatesDir;
+    private final Clock clock;
+    private final Consumer<BakeEvent> events;
+
+    private Bake(Builder builder) {
+        this.planFile = Objects.requireNonNull(builder.planFile, "plan");
+        this.output = builder.output;
+        this.secretsDir = builder.secretsDir;
+        this.templatesDir = builder.templatesDir;
+        this.clock = builder.clock;
+        this.events = builder.events;
+    }
+
+    public static Builder builder(Path planFile) {
+        return new Builder(planFile);
+    }
+
+    /** {@code <plan file name without extension>.secrets} beside the plan. */
+    public static Path defaultSecretsDir(Path planFile) {
+        String name = planFile.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String stem = dot > 0 ? name.substring(0, dot) : name;
+        Path parent = planFile.toAbsolutePath().getParent();
+        return parent.resolve(stem + ".secrets");
+    }
+
+    /** {@code ./out/<cluster name>}. */
+    public static Path defaultOutput(Plan plan) {
+        return Path.of("out", plan.cluster().name());
+    }
+
+    public record Result(Plan plan, Path output, Path secretsDir, boolean secretsCreated, List<NodeCard> cards) {
+        public Result {
+            cards = List.copyOf(cards);
+        }
+    }
+
+    public Result run() throws InvalidPlanException, BakeException, IOException {
+        ImageProfiles profiles = ImageProfiles.packaged();
+        LoadedPlan loaded = PlanLoader.load(planFile, profiles.names());
+        Plan plan = loaded.plan();
+        events.accept(new BakeEvent.PlanLoaded(planFile, plan.nodes().size(), loaded.warnings()));
+
+        Templates templates;
+        try {
+            templates = new Templates(templatesDir == null ? TemplateSource.packaged() : TemplateSource.withOverrides(templatesDir));
+        } catch (IllegalArgumentException e) {
+            throw new BakeException(e.getMessage(), e);
+        }
+
+        Path secretsPath = secretsDir != null ? secretsDir : defaultSecretsDir(planFile);
+        boolean create = !SecretsStore.exists(secretsPath);
+        ClusterSecrets secrets;
+        try {
+            secrets = create
+                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), new SecureRandom())
+                    : SecretsStore.load(secretsPath, plan.cluster().keyAlgorithm());
+        } catch (SecretsException e) {
+            throw new BakeException("secrets " + secretsPath + ": " + e.getMessage(), e);
+        }
+
+        List<NodeCard> cards = render(plan, secrets, profiles, templates);
+        FileTree tree = outputTree(plan, secrets, cards);
+
+        if (create) {
+            SecretsStore.write(secrets, secretsPath);
+            events.accept(new BakeEvent.SecretsCreated(secretsPath));
+        } else {
+            events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
+        }
+
+        Path target = output != null ? output : defaultOutput(plan);
+        Sink sink = Sink.forPath(target);
+        sink.write(tree);
+        events.accept(new BakeEvent.OutputWritten(target));
+        return new Result(plan, target, secretsPath, create, cards);
+    }
+
+    private List<NodeCard> render(Plan plan, ClusterSecrets secrets, ImageProfiles profiles, Templates templates)
+            throws BakeException {
+        NodeRenderer renderer = new NodeRenderer(plan, secrets, profiles, templates);
+        List<NodeCard> cards = new ArrayList<>();
+        for (Node node : plan.nodes()) {
+            try {
+                NodeCard card = renderer.render(node);
+                cards.add(card);
+                events.accept(new BakeEvent.NodeRendered(node, card.nodeFiles().size(), card.bootFiles().totalBytes()));
+            } catch (RenderException e) {
+                throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
+            }
+        }
+        return cards;
+    }
+
+    /** {@code <node>/user-data}, {@code <node>/meta-data}, {@code <node>/network-config}, {@code admin.conf}. */
+    static FileTree outputTree(Plan plan, ClusterSecrets secrets, List<NodeCard> cards) {
+        FileTree.Builder tree = FileTree.builder();
+        for (NodeCard card : cards) {
+            for (NodeFile file : card.bootFiles().files()) {
+                tree.add(new NodeFile(card.node().name() + "/" + file.path(), file.content(), NodeFile.SECRET));
+            }
+        }
+        String adminConf = Kubeconfig.render(plan.cluster().name(), plan.endpoint().url(),
+                secrets.ca().certificate(), secrets.admin(), "kubernetes-admin");
+        tree.add(NodeFile.text("admin.conf", adminConf, NodeFile.SECRET));
+        return tree.build();
+    }
+
+    public static final class Builder {
+        private final Path planFile;
+        private Path output;
+        private Path secretsDir;
+        private Path templatesDir;
+        private Clock clock = Clock.systemUTC();
+        private Consumer<BakeEvent> events = event -> { };
+
+        private Builder(Path planFile) {
+            this.planFile = planFile;
+        }
+
+        /** A directory, or a file ending .tar.gz/.tgz/.zip; default {@code ./out/<cluster>}. */
+        public Builder output(Path output) {
+            this.output = output;
+            return this;
+        }
+
+        public Builder secretsDir(Path secretsDir) {
+            this.secretsDir = secretsDir;
+            return this;
+        }
+
+        public Builder templatesDir(Path templatesDir) {
+            this.templatesDir = templatesDir;
+            return this;
+        }
+
+        /** The time new certificates start from; tests fix it. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder events(Consumer<BakeEvent> events) {
+            this.events = events;
+            return this;
+        }
+
+        public Bake build() {
+            return new Bake(this);
+        }
+    }
+}

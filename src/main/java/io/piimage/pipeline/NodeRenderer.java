@@ -1,0 +1,127 @@
+package io.piimage.pipeline;
+
+import io.piimage.image.ImageProfile;
+import io.piimage.image.ImageProfiles;
+import io.piimage.pki.ClusterSecrets;
+import io.piimage.plan.LoadBalancerMode;
+import io.piimage.plan.Node;
+import io.piimage.plan.Plan;
+import io.piimage.plan.Role;
+import io.piimage.render.FileTree;
+import io.piimage.render.NodeFile;
+import io.piimage.render.OverlayRenderer;
+import io.piimage.render.RenderException;
+import io.piimage.render.Templates;
+import io.piimage.render.WriteFile;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Renders one node's card: its overlays, its role's secrets, and the three cloud-init seed files. */
+final class NodeRenderer {
+
+    private final Plan plan;
+    private final ClusterSecrets secrets;
+    private final ImageProfiles profiles;
+    private final Templates templates;
+    private final OverlayRenderer overlays;
+
+    NodeRenderer(Plan plan, ClusterSecrets secrets, ImageProfiles profiles, Templates templates) {
+        this.plan = plan;
+        this.secrets = secrets;
+        this.profiles = profiles;
+        this.templates = templates;
+        this.overlays = new OverlayRenderer(templates);
+    }
+
+    /**
+     * The overlay trees a node gets, most general first. Nodes that hold the VIP get {@code vip}
+     * (keepalived); nodes that run HAProxy get {@code haproxy}: the dedicated load balancers, or every
+     * control plane when stacked.
+     */
+    List<String> overlaysFor(Node node) {
+        List<String> names = new ArrayList<>();
+        names.add("common");
+        if (node.role().isKubernetes()) {
+            names.add("kubernetes");
+        }
+        names.add(node.role().key());
+        if (plan.vipHolders().contains(node)) {
+            names.add("vip");
+        }
+        boolean runsHaproxy = node.role() == Role.LOAD_BALANCER
+                || (node.role() == Role.CONTROL_PLANE && plan.endpoint().loadBalancer() == LoadBalancerMode.STACKED);
+        if (runsHaproxy) {
+            names.add("haproxy");
+        }
+        return names;
+    }
+
+    /** cloud-init's instance id: changes when the secrets are made anew, so a re-seeded card runs again. */
+    String instanceId(Node node) {
+        return plan.cluster().name() + "-" + node.name() + "-" + secrets.generation().substring(0, 8);
+    }
+
+    Map<String, Object> model(Node node) {
+        ImageProfile profile = profiles.get(plan.imageOf(node));
+        Map<String, Object> model = new HashMap<>();
+        model.put("piimage", Map.of("version", Version.get()));
+        model.put("plan", plan);
+        model.put("cluster", plan.cluster());
+        model.put("endpoint", plan.endpoint());
+        model.put("network", plan.network());
+        model.put("os", plan.os());
+        model.put("nodes", plan.nodes());
+        model.put("controlPlanes", plan.controlPlanes());
+        model.put("workers", plan.workers());
+        model.put("loadBalancers", plan.loadBalancers());
+        model.put("vipHolders", plan.vipHolders());
+        model.put("node", node);
+        model.put("nodeInterface", plan.interfaceOf(node));
+        model.put("profile", profile);
+        model.put("user", plan.os().user() != null ? plan.os().user() : profile.defaultUser());
+        model.put("isFirstControlPlane", node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node));
+        model.put("isVipHolder", plan.vipHolders().contains(node));
+        model.put("secrets", RoleSecrets.templateValues(plan, node, secrets));
+        model.put("instanceId", instanceId(node));
+        return model;
+    }
+
+    NodeCard render(Node node) throws RenderException {
+        Map<String, Object> model = model(node);
+        List<NodeFile> files = new ArrayList<>(overlays.render(overlaysFor(node), model));
+        List<NodeFile> secretFiles = RoleSecrets.files(plan, node, secrets);
+        files.addAll(secretFiles);
+        FileTree nodeFiles = FileTree.builder().addAll(files).build();
+
+        List<WriteFile> writeFiles = nodeFiles.files().stream().map(WriteFile::of).toList();
+        Map<String, Object> seedModel = new HashMap<>(model);
+        seedModel.put("files", writeFiles);
+        seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
+        seedModel.put("runcmd", runcmd(nodeFiles));
+
+        FileTree boot = FileTree.builder()
+                .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))
+                .add(NodeFile.text("meta-data", templates.render("cloud-init/meta-data.ftl", seedModel), NodeFile.SECRET))
+                .add(NodeFile.text("network-config", templates.render("cloud-init/network-config.ftl", seedModel), NodeFile.SECRET))
+                .build();
+        return new NodeCard(node, (ImageProfile) model.get("profile"), boot, nodeFiles);
+    }
+
+    /** First-boot commands: apply the sysctls and modules written above, then start the first-boot unit if there is one. */
+    private static List<String> runcmd(FileTree nodeFiles) {
+        List<String> commands = new ArrayList<>();
+        if (nodeFiles.files().stream().anyMatch(f -> f.path().startsWith("/etc/modules-load.d/"))) {
+            commands.add("systemctl restart systemd-modules-load.service");
+        }
+        if (nodeFiles.files().stream().anyMatch(f -> f.path().startsWith("/etc/sysctl.d/"))) {
+            commands.add("sysctl --system");
+        }
+        if (nodeFiles.file("/etc/systemd/system/piimage-firstboot.service").isPresent()) {
+            commands.add("systemctl daemon-reload");
+            commands.add("systemctl enable --now --no-block piimage-firstboot.service");
+        }
+        return commands;
+    }
+}

@@ -1,0 +1,67 @@
+package io.piimage.pipeline;
+
+import io.piimage.pki.ClusterSecrets;
+import io.piimage.pki.Pem;
+import io.piimage.plan.Node;
+import io.piimage.plan.Plan;
+import io.piimage.plan.Role;
+import io.piimage.render.NodeFile;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which secrets a node may carry, decided here in code and not in templates, so that a template
+ * override can never put the CA keys on a worker:
+ * <ul>
+ *   <li>control planes: the eight shared PKI files kubeadm needs to join without uploading certs,
+ *       the bootstrap token, the CA hash, and the etcd client certificate for the join lock;</li>
+ *   <li>workers: the bootstrap token and the CA hash only;</li>
+ *   <li>load balancers and the gateway: no cluster secret.</li>
+ * </ul>
+ * Nodes that hold the VIP also get the VRRP password (an endpoint secret, not a cluster one).
+ */
+final class RoleSecrets {
+
+    static final String PKI = "/etc/kubernetes/pki/";
+    static final String PIIMAGE = "/etc/piimage/";
+
+    private RoleSecrets() {
+    }
+
+    /** The secret files for the node's filesystem. */
+    static List<NodeFile> files(Plan plan, Node node, ClusterSecrets secrets) {
+        List<NodeFile> files = new ArrayList<>();
+        if (node.role() == Role.CONTROL_PLANE) {
+            files.add(NodeFile.text(PKI + "ca.crt", secrets.ca().certificatePem(), NodeFile.READABLE));
+            files.add(NodeFile.text(PKI + "ca.key", secrets.ca().privateKeyPem(), NodeFile.SECRET));
+            files.add(NodeFile.text(PKI + "sa.key", Pem.privateKey(secrets.serviceAccount().getPrivate()), NodeFile.SECRET));
+            files.add(NodeFile.text(PKI + "sa.pub", Pem.publicKey(secrets.serviceAccount().getPublic()), NodeFile.READABLE));
+            files.add(NodeFile.text(PKI + "front-proxy-ca.crt", secrets.frontProxyCa().certificatePem(), NodeFile.READABLE));
+            files.add(NodeFile.text(PKI + "front-proxy-ca.key", secrets.frontProxyCa().privateKeyPem(), NodeFile.SECRET));
+            files.add(NodeFile.text(PKI + "etcd/ca.crt", secrets.etcdCa().certificatePem(), NodeFile.READABLE));
+            files.add(NodeFile.text(PKI + "etcd/ca.key", secrets.etcdCa().privateKeyPem(), NodeFile.SECRET));
+            files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.crt", secrets.etcdClient().certificatePem(), NodeFile.READABLE));
+            files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.key", secrets.etcdClient().privateKeyPem(), NodeFile.SECRET));
+        }
+        if (node.role().isKubernetes()) {
+            files.add(NodeFile.text(PIIMAGE + "bootstrap-token", secrets.bootstrapToken() + "\n", NodeFile.SECRET));
+            files.add(NodeFile.text(PIIMAGE + "ca-cert-hash", secrets.caCertHash() + "\n", NodeFile.READABLE));
+        }
+        return files;
+    }
+
+    /** The secret values templates of this node may use, under {@code secrets.*}. */
+    static Map<String, Object> templateValues(Plan plan, Node node, ClusterSecrets secrets) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (node.role().isKubernetes()) {
+            values.put("bootstrapToken", secrets.bootstrapToken().toString());
+            values.put("caCertHash", secrets.caCertHash());
+        }
+        if (plan.vipHolders().contains(node)) {
+            values.put("vrrpPassword", secrets.vrrpPassword());
+        }
+        return values;
+    }
+}

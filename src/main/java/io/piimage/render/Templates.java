@@ -1,0 +1,147 @@
+package io.piimage.render;
+
+import freemarker.core.TemplateClassResolver;
+import freemarker.template.Configuration;
+import freemarker.template.Template;
+import freemarker.template.TemplateException;
+import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateMethodModelEx;
+import freemarker.template.TemplateModelException;
+import freemarker.template.utility.DeepUnwrap;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * FreeMarker configured for generating configuration files: strict (a missing value is an error, not
+ * an empty string), no auto-escaping, no access to arbitrary Java classes from templates, and a
+ * {@code q()} function that quotes a value as a YAML double-quoted scalar.
+ */
+public final class Templates {
+
+    private final TemplateSource source;
+    private final Configuration configuration;
+    private final Map<String, Template> cache = new HashMap<>();
+
+    public Templates(TemplateSource source) {
+        this.source = source;
+        configuration = new Configuration(Configuration.VERSION_2_3_34);
+        configuration.setDefaultEncoding("UTF-8");
+        configuration.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
+        configuration.setLogTemplateExceptions(false);
+        configuration.setWrapUncheckedExceptions(true);
+        configuration.setFallbackOnNullLoopVariable(false);
+        configuration.setNumberFormat("computer");
+        configuration.setBooleanFormat("c");
+        configuration.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
+        configuration.setAPIBuiltinEnabled(false);
+        configuration.setSharedVariable("q", (TemplateMethodModelEx) Templates::quoteFunction);
+        configuration.setTemplateLoader(new freemarker.cache.TemplateLoader() {
+            @Override
+            public Object findTemplateSource(String name) {
+                return source.read(name).orElse(null);
+            }
+
+            @Override
+            public long getLastModified(Object templateSource) {
+                return -1;
+            }
+
+            @Override
+            public java.io.Reader getReader(Object templateSource, String encoding) {
+                return new StringReader((String) templateSource);
+            }
+
+            @Override
+            public void closeTemplateSource(Object templateSource) {
+            }
+        });
+    }
+
+    public TemplateSource source() {
+        return source;
+    }
+
+    public boolean exists(String name) {
+        return source.read(name).isPresent();
+    }
+
+    /** Text a template produced, and the file mode it asked for with {@code <#global mode = "0600">}. */
+    public record Rendered(String text, Integer mode) {
+    }
+
+    /** Renders a named template; errors name the template, line and the missing value. */
+    public String render(String name, Map<String, ?> model) throws RenderException {
+        return renderWithMode(name, model).text();
+    }
+
+    public Rendered renderWithMode(String name, Map<String, ?> model) throws RenderException {
+        try {
+            Template template = cache.get(name);
+            if (template == null) {
+                template = configuration.getTemplate(name);
+                cache.put(name, template);
+            }
+            StringWriter out = new StringWriter();
+            freemarker.core.Environment environment = template.createProcessingEnvironment(model, out);
+            environment.process();
+            Integer mode = null;
+            freemarker.template.TemplateModel modeValue = environment.getGlobalVariable("mode");
+            if (modeValue != null) {
+                String octal = String.valueOf(DeepUnwrap.unwrap(modeValue));
+                if (!octal.matches("0?[0-7]{3}")) {
+                    throw new RenderException("template " + name + ": mode '" + octal + "' is not an octal file mode", null);
+                }
+                mode = Integer.parseInt(octal, 8);
+            }
+            return new Rendered(out.toString(), mode);
+        } catch (TemplateException e) {
+            throw new RenderException("template " + name + ": " + firstLine(e.getMessage())
+                    + (e.getLineNumber() != null ? " (line " + e.getLineNumber() + ")" : ""), e);
+        } catch (IOException e) {
+            throw new RenderException("template " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "error";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
+    private static Object quoteFunction(List<?> arguments) throws TemplateModelException {
+        if (arguments.size() != 1) {
+            throw new TemplateModelException("q() takes one argument");
+        }
+        Object value = DeepUnwrap.unwrap((freemarker.template.TemplateModel) arguments.get(0));
+        return yamlQuote(String.valueOf(value));
+    }
+
+    /** A YAML double-quoted scalar that every YAML 1.1/1.2 parser reads back as exactly {@code text}. */
+    public static String yamlQuote(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 || c == 0xfeff) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+}

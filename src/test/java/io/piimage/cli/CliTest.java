@@ -1,0 +1,105 @@
+package io.piimage.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.testing.Project;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI as a user meets it: exit codes, messages, and what is (not) written. */
+class CliTest {
+
+    @TempDir
+    Path dir;
+
+    record Run(int exitCode, String out, String err) {
+    }
+
+    static Run piimage(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void helpAndVersionExitZero() {
+        Run help = piimage("--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("bake").contains("Examples:");
+        Run bakeHelp = piimage("bake", "--help");
+        assertThat(bakeHelp.exitCode()).isZero();
+        assertThat(bakeHelp.out()).contains("--secrets").contains("--templates").contains("-o, --output");
+        Run version = piimage("--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.out()).matches("piimage \\d+\\.\\d+\\.\\d+.*\\n");
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertThat(piimage().exitCode()).isEqualTo(2);
+        assertThat(piimage("bake").exitCode()).isEqualTo(2);
+        Run unknown = piimage("bake", "--no-such-flag", "plan.yaml");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--no-such-flag");
+        assertThat(piimage("frobnicate").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void bakeWritesTheOutputAndSaysWhatToDoNext() {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Path out = dir.resolve("out");
+        Run run = piimage("bake", plan.toString(), "-o", out.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("created the cluster's secrets in").contains("back this directory up")
+                .contains("master1").contains("admin.conf");
+        assertThat(out.resolve("master1/user-data")).isRegularFile();
+        Run again = piimage("bake", plan.toString(), "-o", out.toString());
+        assertThat(again.exitCode()).isZero();
+        assertThat(again.out()).doesNotContain("created the cluster's secrets");
+    }
+
+    @Test
+    void anInvalidPlanExitsOneWithFileLineColumnAndWritesNothing() throws Exception {
+        Path plan = dir.resolve("plan.yaml");
+        Files.writeString(plan, Files.readString(Project.example("makina.yaml")).replace("vip: 192.168.3.240", "vip: 192.168.3.999"));
+        Run run = piimage("bake", plan.toString(), "-o", dir.resolve("out").toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).containsPattern("plan\\.yaml:\\d+:\\d+: error: .*192\\.168\\.3\\.999")
+                .contains("nothing was written");
+        try (Stream<Path> list = Files.list(dir)) {
+            assertThat(list.toList()).containsExactly(plan);
+        }
+    }
+
+    @Test
+    void aMissingPlanFileExitsOne() {
+        Run run = piimage("bake", dir.resolve("nope.yaml").toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("nope.yaml").contains("does not exist");
+    }
+
+    @Test
+    void archiveOutput() {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Run run = piimage("bake", plan.toString(), "-q", "-o", dir.resolve("cards.tar.gz").toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).isEmpty();
+        assertThat(dir.resolve("cards.tar.gz")).isRegularFile();
+    }
+}

@@ -1,0 +1,114 @@
+package io.piimage.firstboot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.ExternalTool.ProcessResult;
+import io.piimage.testing.Project;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The on-node phase runner (overlays/common/usr/local/sbin/piimage-firstboot), executed for real by
+ * bash inside a scratch root (PIIMAGE_ROOT) with small phases of the test's own.
+ */
+class FirstBootRunnerTest {
+
+    @TempDir
+    Path root;
+
+    Path log;
+
+    @BeforeEach
+    void layOutANode() throws IOException {
+        Path common = Project.root().resolve("overlays/common");
+        for (String script : List.of("piimage-firstboot", "piimage-status")) {
+            Path target = root.resolve("usr/local/sbin").resolve(script);
+            Files.createDirectories(target.getParent());
+            Files.copy(common.resolve("usr/local/sbin").resolve(script), target);
+        }
+        Files.createDirectories(root.resolve("etc/piimage"));
+        Files.writeString(root.resolve("etc/piimage/node.env"),
+                "PIIMAGE_NODE=lb1\nPIIMAGE_ROLE=load-balancer\nPIIMAGE_BOOT_MOUNT=/boot/firmware\n");
+        Files.createDirectories(root.resolve("boot/firmware"));
+        Files.createDirectories(root.resolve("usr/local/lib/piimage/phases"));
+        log = root.resolve("calls.log");
+        phase("10-prepare", "echo prepare >> \"$ROOT/calls.log\"");
+        phase("20-install", "echo install >> \"$ROOT/calls.log\"; if [[ -e \"$ROOT/fail-install\" ]]; then false; fi");
+        phase("50-role", "echo role >> \"$ROOT/calls.log\"");
+    }
+
+    void phase(String name, String body) throws IOException {
+        String function = "phase_" + name.substring(3);
+        Files.writeString(root.resolve("usr/local/lib/piimage/phases").resolve(name + ".sh"),
+                "# shellcheck shell=bash\n" + function + "() {\n  " + body + "\n}\n");
+    }
+
+    ProcessResult run(String script) {
+        Path bash = ExternalTool.require("bash");
+        return ExternalTool.run(Duration.ofSeconds(30), List.of("env", "PIIMAGE_ROOT=" + root, bash.toString(),
+                root.resolve("usr/local/sbin").resolve(script).toString()), root);
+    }
+
+    @Test
+    void runsEveryPhaseInOrderThenNothingOnASecondRun() throws IOException {
+        ProcessResult first = run("piimage-firstboot");
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(Files.readAllLines(log)).containsExactly("prepare", "install", "role");
+        assertThat(first.stderr()).contains("phase 10-prepare: starting", "phase 50-role: done", "all phases done");
+        assertThat(Files.readString(root.resolve("boot/firmware/piimage-status.txt")))
+                .contains("node=lb1", "phase=finished", "state=done");
+
+        ProcessResult second = run("piimage-firstboot");
+        assertThat(second.exitCode()).isZero();
+        assertThat(second.stderr()).contains("already assembled; nothing to do");
+        assertThat(Files.readAllLines(log)).hasSize(3);
+
+        ProcessResult status = run("piimage-status");
+        assertThat(status.exitCode()).isZero();
+        assertThat(status.stdout()).contains("state=done");
+    }
+
+    @Test
+    void aFailedPhaseIsReportedAndTheNextRunResumesThere() throws IOException {
+        Files.createFile(root.resolve("fail-install"));
+        ProcessResult failed = run("piimage-firstboot");
+        assertThat(failed.exitCode()).isNotZero();
+        assertThat(failed.stderr()).contains("phase 20-install failed");
+        assertThat(Files.readAllLines(log)).containsExactly("prepare", "install");
+        String status = Files.readString(root.resolve("boot/firmware/piimage-status.txt"));
+        assertThat(status).contains("phase=20-install", "state=failed", "last_error=exit 1 in phase 20-install")
+                .containsPattern("next_retry=\\d{4}-");
+        ProcessResult statusCommand = run("piimage-status");
+        assertThat(statusCommand.exitCode()).isEqualTo(1);
+        assertThat(statusCommand.stdout()).contains("state=failed");
+
+        Files.delete(root.resolve("fail-install"));
+        ProcessResult resumed = run("piimage-firstboot");
+        assertThat(resumed.exitCode()).as(resumed.output()).isZero();
+        assertThat(resumed.stderr()).contains("phase 10-prepare: done earlier, skipped");
+        assertThat(Files.readAllLines(log)).containsExactly("prepare", "install", "install", "role");
+    }
+
+    @Test
+    void statusBeforeFirstBootSaysSo() {
+        ProcessResult status = run("piimage-status");
+        assertThat(status.exitCode()).isEqualTo(3);
+        assertThat(status.stdout()).contains("has not started yet");
+    }
+
+    @Test
+    void theScriptsPassShellcheck() {
+        Path shellcheck = ExternalTool.require("shellcheck");
+        Path sbin = Project.root().resolve("overlays/common/usr/local/sbin");
+        ProcessResult check = ExternalTool.run(Duration.ofSeconds(60), List.of(shellcheck.toString(), "-s", "bash",
+                sbin.resolve("piimage-firstboot").toString(), sbin.resolve("piimage-status").toString()), root);
+        assertThat(check.exitCode()).as(check.output()).isZero();
+    }
+}
