@@ -90,7 +90,8 @@ final class NodeRenderer {
 
     NodeCard render(Node node) throws RenderException {
         Map<String, Object> model = model(node);
-        List<NodeFile> files = new ArrayList<>(overlays.render(overlaysFor(node), model));
+        List<String> overlayNames = overlaysFor(node);
+        List<NodeFile> files = new ArrayList<>(overlays.render(overlayNames, model));
         List<NodeFile> secretFiles = RoleSecrets.files(plan, node, secrets);
         files.addAll(secretFiles);
         FileTree nodeFiles = FileTree.builder().addAll(files).build();
@@ -100,6 +101,7 @@ final class NodeRenderer {
         seedModel.put("files", writeFiles);
         seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
         seedModel.put("runcmd", runcmd(nodeFiles));
+        seedModel.put("packages", overlays.packages(overlayNames));
 
         FileTree boot = FileTree.builder()
                 .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))

@@ -15,6 +15,8 @@ import java.util.Map;
  *   <li>A template whose output is blank is left out, so a file can depend on the topology.</li>
  *   <li>Mode: 0755 when the content starts with {@code #!}, else 0644; a template may set another
  *       with {@code <#global mode = "0600">} (e.g. a file holding a password).</li>
+ *   <li>An optional {@code packages} file at the overlay's root names Debian packages the node needs,
+ *       one per line; cloud-init installs them before the first-boot phases run.</li>
  * </ul>
  */
 public final class OverlayRenderer {
@@ -44,6 +46,18 @@ public final class OverlayRenderer {
             }
         }
         return files;
+    }
+
+    /** The packages the named overlays ask for, in first-seen order, without duplicates. */
+    public List<String> packages(List<String> overlays) {
+        java.util.LinkedHashSet<String> packages = new java.util.LinkedHashSet<>();
+        for (String overlay : overlays) {
+            templates.source().read("overlays/" + overlay + "/packages").ifPresent(text -> text.lines()
+                    .map(line -> line.replaceFirst("#.*", "").strip())
+                    .filter(line -> !line.isEmpty())
+                    .forEach(packages::add));
+        }
+        return List.copyOf(packages);
     }
 
     private NodeFile renderOne(String tree, String name, Map<String, ?> model) throws RenderException {

@@ -23,6 +23,9 @@ public final class TemplateSource {
 
     static final String PACKAGED_ROOT = "piimage/templates/";
 
+    /** Files of an overlay's root that describe the overlay instead of being installed on the node. */
+    static final java.util.Set<String> RESERVED = java.util.Set.of("index", "packages");
+
     private final Path overrideDir;
 
     private TemplateSource(Path overrideDir) {
@@ -70,7 +73,7 @@ public final class TemplateSource {
         var names = new java.util.TreeSet<String>();
         read(tree + "/index").ifPresent(index -> index.lines()
                 .map(String::strip)
-                .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                .filter(line -> !line.isEmpty() && !line.startsWith("#") && !RESERVED.contains(line))
                 .forEach(names::add));
         if (overrideDir != null) {
             Path root = overrideDir.resolve(tree);
@@ -78,7 +81,7 @@ public final class TemplateSource {
                 try (Stream<Path> walk = Files.walk(root)) {
                     walk.filter(Files::isRegularFile)
                             .map(p -> root.relativize(p).toString().replace('\\', '/'))
-                            .filter(n -> !n.equals("index"))
+                            .filter(n -> !RESERVED.contains(n))
                             .forEach(names::add);
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot list " + root, e);

@@ -85,4 +85,14 @@ class TemplatesTest {
         assertThat(source.read("cloud-init/user-data.ftl")).hasValueSatisfying(t -> assertThat(t).startsWith("#cloud-config"));
         assertThat(source.list("overlays/common")).contains("etc/hosts.ftl");
     }
+
+    @Test
+    void overlaysDeclarePackagesWithoutInstallingTheListAsAFile() throws Exception {
+        write("overlays/a/packages", "# the load balancer\nhaproxy\nkeepalived  # VRRP\n");
+        write("overlays/b/packages", "keepalived\ncurl\n");
+        write("overlays/a/etc/x.conf", "x\n");
+        OverlayRenderer renderer = new OverlayRenderer(new Templates(TemplateSource.withOverrides(dir)));
+        assertThat(renderer.packages(List.of("a", "b"))).containsExactly("haproxy", "keepalived", "curl");
+        assertThat(renderer.render(List.of("a", "b"), Map.of())).extracting(NodeFile::path).containsExactly("/etc/x.conf");
+    }
 }
