@@ -4,8 +4,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -145,8 +147,8 @@ final class Syntax {
             "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com");
 
     /**
-     * An authorized_keys line: [options] type base64 [comment]. The base64 blob must start with the
-     * same type name, which catches keys cut short when copied. Null when valid, else the reason;
+     * An authorized_keys line: [options] type base64 [comment]. The base64 blob must be a whole key of
+     * that type, which catches keys cut short when copied. Null when valid, else the reason;
      * the reason never repeats the text, as a pasted private key must not end up in a log.
      */
     static String sshKeyProblem(String line) {
@@ -167,16 +169,27 @@ final class Syntax {
                 + " a line of ~/.ssh/id_ed25519.pub)";
     }
 
+    /**
+     * The wire format (RFC 4253 6.6) is a run of length-prefixed fields, the first being the type name;
+     * a key cut short ends inside a field. An ed25519 key's one field is its 32-byte point.
+     */
     private static boolean blobMatches(String type, String base64) {
         try {
             ByteBuffer blob = ByteBuffer.wrap(Base64.getDecoder().decode(base64));
-            int length = blob.getInt();
-            if (length != type.length() || blob.remaining() < length) {
+            List<byte[]> fields = new ArrayList<>();
+            while (blob.hasRemaining()) {
+                int length = blob.getInt();
+                if (length < 0 || length > blob.remaining()) {
+                    return false;
+                }
+                byte[] field = new byte[length];
+                blob.get(field);
+                fields.add(field);
+            }
+            if (fields.size() < 2 || !new String(fields.get(0), StandardCharsets.US_ASCII).equals(type)) {
                 return false;
             }
-            byte[] name = new byte[length];
-            blob.get(name);
-            return new String(name, StandardCharsets.US_ASCII).equals(type) && blob.hasRemaining();
+            return !type.equals("ssh-ed25519") || (fields.size() == 2 && fields.get(1).length == 32);
         } catch (IllegalArgumentException | java.nio.BufferUnderflowException e) {
             return false;
         }
