@@ -81,8 +81,9 @@ public final class PlanLoader {
         } catch (MarkedYamlEngineException e) {
             Mark mark = e.getProblemMark().or(e::getContextMark).orElse(null);
             Position at = mark == null ? Position.NONE : new Position(mark.getLine() + 1, mark.getColumn() + 1);
-            String context = e.getContext() == null || e.getContext().isBlank() ? "" : " (" + e.getContext() + ")";
-            diagnostics.error(at, "YAML syntax error: " + e.getProblem() + context);
+            // snakeyaml splits its sentences: "expected a single document in the stream" + "but found another document".
+            String context = e.getContext() == null || e.getContext().isBlank() ? "" : e.getContext() + ", ";
+            diagnostics.error(at, "YAML syntax error: " + context + e.getProblem());
             return Optional.empty();
         } catch (YamlEngineException e) {
             diagnostics.error(Position.NONE, "YAML syntax error: " + e.getMessage());

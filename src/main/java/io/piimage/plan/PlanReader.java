@@ -93,6 +93,7 @@ final class PlanReader {
         List<RegistryMirror> registryMirrors = List.of();
 
         List<NodeDraft> nodes = new ArrayList<>();
+        boolean nodesRead; // false when nodes is missing or not a list (already reported)
     }
 
     /** One node as read; {@code path} ("nodes[2]") finds its positions, {@code label} names it. */
@@ -155,6 +156,7 @@ final class PlanReader {
         }
         SequenceNode nodes = top.sequence("nodes", true);
         if (nodes != null) {
+            draft.nodesRead = true;
             int index = 0;
             for (Node node : nodes.getValue()) {
                 NodeDraft read = readNode(node, index++);

@@ -191,8 +191,8 @@ final class PlanRules {
         List<NodeDraft> workers = withRole(Role.WORKER);
         boolean allRolesRead = plan.nodes.stream().allMatch(n -> n.role != null);
         Position nodesAt = positions.at("nodes");
-        if (!positions.has("nodes")) {
-            return; // reported as missing
+        if (!plan.nodesRead) {
+            return; // reported as missing or not a list
         }
 
         int count = controlPlanes.size();

@@ -37,15 +37,36 @@ class PlanStructureTest {
         String yaml = replace(BASE, "  port: 9000\n", "  port: [9000\n");
         // The flow list swallows the next line; the parser stops at its ':'.
         assertThat(problems(yaml)).containsExactly(
-                "plan.yaml:8:15: error: YAML syntax error: expected ',' or ']', but got : (while parsing a flow sequence)");
+                "plan.yaml:8:15: error: YAML syntax error: while parsing a flow sequence, expected ',' or ']', but got :");
     }
 
     @Test
     void aTabIndentIsASyntaxErrorWithItsPlace() {
         String yaml = replace(BASE, "  name: lab\n", "\tname: lab\n");
-        List<String> problems = problems(yaml);
-        assertThat(problems).hasSize(1);
-        assertThat(problems.get(0)).startsWith("plan.yaml:3:1: error: YAML syntax error: ");
+        assertThat(problems(yaml)).containsExactly("plan.yaml:3:1: error: YAML syntax error: while scanning for the next token,"
+                + " found character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)");
+    }
+
+    @Test
+    void aSecondDocumentIsASyntaxError() {
+        String yaml = BASE + "---\napiVersion: piimage/v1\n";
+        assertThat(problems(yaml)).containsExactly(error(yaml, "---",
+                "YAML syntax error: expected a single document in the stream, but found another document"));
+    }
+
+    @Test
+    void nodesWithoutAValueIsOneError() {
+        String yaml = BASE.substring(0, BASE.indexOf("nodes:") + "nodes:".length()) + "\n";
+        assertThat(problems(yaml)).containsExactly(error(yaml, "nodes:", "nodes: needs a value"));
+    }
+
+    @Test
+    void anEmptyNodeListHasNoControlPlaneAndNoLoadBalancer() {
+        String yaml = BASE.substring(0, BASE.indexOf("nodes:") + "nodes:".length()) + " []\n";
+        assertThat(problems(yaml)).containsExactly(
+                error(yaml, "dedicated", "endpoint.loadBalancer is dedicated, but no node has role load-balancer; add one"
+                        + " (two for failover), or use stacked or vip-only"),
+                error(yaml, "[]", "no control-plane node: a cluster needs at least one (three for high availability)"));
     }
 
     @Test
