@@ -160,6 +160,7 @@ public final class StarterPlan {
 
         y.append("nodes:                                   # the first control plane runs kubeadm init; the others join\n");
         String section = "";
+        boolean modelExplained = false;
         for (String[] node : nodes) {
             if (!node[1].equals(section)) {
                 section = node[1];
@@ -177,7 +178,8 @@ public final class StarterPlan {
                 line(y, "    interface: eth1", "cluster side (e.g. a USB Ethernet adapter)");
                 line(y, "    uplink: eth0", "home-LAN side; cluster traffic is masqueraded out of it");
             } else {
-                line(y, "    model: pi4", "pi3 | pi4 | pi5 (pi3 has too little memory for a control plane)");
+                line(y, "    model: pi4", modelExplained ? null : "pi3 | pi4 | pi5 (a pi3 has too little memory for a control plane)");
+                modelExplained = true;
             }
         }
         return y.toString();
