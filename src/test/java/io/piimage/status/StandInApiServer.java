@@ -43,11 +43,11 @@ final class StandInApiServer implements AutoCloseable {
             }
         });
         server.createContext("/readyz", exchange -> {
-            record(exchange.getSSLSession());
+            record(((com.sun.net.httpserver.HttpsExchange) exchange).getSSLSession());
             respond(exchange, 200, "ok", "text/plain");
         });
         server.createContext("/api/v1/nodes", exchange -> {
-            record(exchange.getSSLSession());
+            record(((com.sun.net.httpserver.HttpsExchange) exchange).getSSLSession());
             nodeListRequests.incrementAndGet();
             respond(exchange, 200, nodeList(), "application/json");
         });
