@@ -59,7 +59,8 @@ public record TlsIdentity(List<X509Certificate> trusted, X509Certificate certifi
             Object object = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (object instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
+                // Only the private part: a SEC1 "EC PRIVATE KEY" may omit the public key.
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
             if (object instanceof PrivateKeyInfo info) {
                 return converter.getPrivateKey(info);

@@ -60,7 +60,12 @@ final class TestCertificates {
         String algorithm = caKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
         X509Certificate certificate = new JcaX509CertificateConverter()
                 .getCertificate(builder.build(new JcaContentSignerBuilder(algorithm).build(caKey)));
-        return new Issued(pem(certificate), pem(pair.getPrivate()), certificate);
+        // PKCS#8 ("PRIVATE KEY"): the JDK's EC key written as SEC1 would lose its curve.
+        String key = "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                        .encodeToString(pair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+        return new Issued(pem(certificate), key, certificate);
     }
 
     static String pem(Object object) throws Exception {
