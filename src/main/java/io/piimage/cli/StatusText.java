@@ -25,7 +25,8 @@ final class StatusText {
         if (!status.nodes().isEmpty()) {
             out.println("nodes:");
             for (var node : status.nodes()) {
-                out.printf("  %-4s %-16s %-14s %s%n", node.ready() ? "ok" : "FAIL", node.name(), node.role(), node.detail());
+                out.printf("  %-4s %-16s %-14s %s%n", node.ready() ? "ok" : node.detail().equals("unknown") ? "?" : "FAIL",
+                        node.name(), node.role(), node.detail());
             }
         }
         if (!status.etcdMembers().isEmpty()) {

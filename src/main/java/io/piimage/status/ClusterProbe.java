@@ -98,7 +98,7 @@ public final class ClusterProbe {
                     + " is not the plan's endpoint " + plan.endpoint().url()));
         }
 
-        Reply readyz = vipOpen ? get(api, server.resolve("/readyz")) : Reply.failed("VIP closed");
+        Reply readyz = vipOpen ? get(api, server.resolve("/readyz")) : Reply.failed("not tried: the VIP does not accept connections");
         checks.add(new Check("readyz via VIP", readyz.status() == 200 ? Level.OK : Level.FAIL,
                 readyz.status() == 200 ? server.resolve("/readyz") + ": ok" : server.resolve("/readyz") + ": " + readyz.describe()));
         readyz.peerCertificate().ifPresent(c -> expiry(certificates, "apiserver via VIP", c, now));
