@@ -68,14 +68,18 @@ public final class ClusterAccess {
     }
 
     private ClusterSecrets secrets() throws BakeException {
-        if (!SecretsStore.exists(secretsDir)) {
+        boolean exists;
+        try {
+            exists = SecretsStore.exists(secretsDir);
+        } catch (java.io.UncheckedIOException e) {
+            throw new BakeException("secrets " + secretsDir + ": " + e.getMessage(), e);
+        }
+        if (!exists) {
             throw new BakeException("no secrets in " + secretsDir + ": bake the plan first (or pass --secrets DIR)", null);
         }
         try {
             return SecretsStore.load(secretsDir, plan.cluster().keyAlgorithm());
         } catch (SecretsException e) {
-            throw new BakeException("secrets " + secretsDir + ": " + e.getMessage(), e);
-        } catch (IOException e) {
             throw new BakeException("secrets " + secretsDir + ": " + e.getMessage(), e);
         }
     }
