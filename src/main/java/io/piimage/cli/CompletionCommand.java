@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "completion",
         mixinStandardHelpOptions = true,
-        description = {"Prints a bash completion script for piimage (zsh loads it too, through bashcompinit)."},
+        description = {"Prints a bash completion script.", "zsh loads it too, through bashcompinit."},
         footer = {"", "Examples:",
             "  source <(piimage completion)                         # this shell",
             "  piimage completion > ~/.local/share/bash-completion/completions/piimage",

@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "diagram",
         mixinStandardHelpOptions = true,
-        description = {"Draws the plan's topology as SVG: home LAN and gateway, the VIP, load balancers, control",
-            "planes and workers, with their addresses."},
+        description = {"Draws the plan's topology as SVG.",
+            "Home LAN and gateway, the VIP, load balancers, control planes and workers, with their addresses."},
         footer = {"", "Examples:",
             "  piimage diagram examples/makina.yaml -o makina.svg",
             "  piimage diagram plan.yaml | rsvg-convert -o plan.png",

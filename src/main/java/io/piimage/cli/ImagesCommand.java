@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "images",
         mixinStandardHelpOptions = true,
-        description = {"Lists the base-image profiles a plan may name in os.image (or a node's image)."},
+        description = {"Lists the base-image profiles a plan may name in os.image."},
         footer = {"", "Examples:", "  piimage images", "", "Exit codes: 0 listed, 2 usage error."})
 final class ImagesCommand implements Callable<Integer> {
 

@@ -23,9 +23,10 @@ import picocli.CommandLine.Option;
 @Command(
         name = "init",
         mixinStandardHelpOptions = true,
-        description = {"Writes a commented starter plan: by default the seeds' topology (a gateway Pi, two load",
-            "balancers holding the VIP, three control planes, two workers on 192.168.3.0/24), with your",
-            "~/.ssh/*.pub keys filled in. The plan passes 'piimage check' once it has a key."},
+        description = {"Writes a commented starter plan.",
+            "By default the seeds' topology (a gateway Pi, two load balancers holding the VIP, three control",
+            "planes, two workers on 192.168.3.0/24), with your ~/.ssh/*.pub keys filled in. The plan passes",
+            "'piimage check' once it has a key."},
         footer = {"", "Examples:",
             "  piimage init -o plan.yaml",
             "  piimage init --control-planes 3 --workers 2 --load-balancer dedicated --vip 10.0.0.240 --subnet 10.0.0.0/24 -o plan.yaml",

@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 @Command(
         name = "kubeconfig",
         mixinStandardHelpOptions = true,
-        description = {"Prints or writes the cluster's admin kubeconfig (kubernetes-admin, server = the VIP), made",
-            "from the secrets directory: the same file bake writes as admin.conf."},
+        description = {"Prints or writes the cluster's admin kubeconfig.",
+            "kubernetes-admin, server = the VIP, made from the secrets directory: the same file bake",
+            "writes as admin.conf."},
         footer = {"", "Examples:",
             "  piimage kubeconfig examples/makina.yaml -o ~/.kube/makina.conf",
             "  KUBECONFIG=<(piimage kubeconfig plan.yaml) kubectl get nodes",

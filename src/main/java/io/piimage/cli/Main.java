@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Examples:",
             "  piimage init -o plan.yaml                 # a commented starter plan",
             "  piimage check plan.yaml                   # every error and warning at once",
-            "  piimage bake plan.yaml                    # -> out/<cluster>/: one seed per card, admin.conf",
+            "  piimage bake plan.yaml                    # -> out/<cluster>/",
             "  piimage wait plan.yaml                    # after powering the Pis on",
             "  piimage status plan.yaml",
             "", "Exit codes: 0 success, 1 invalid input or failure, 2 usage error."})

@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "man",
         mixinStandardHelpOptions = true,
-        description = {"Prints a command's man page (roff), or writes every page into a directory.",
-            "The pages are generated from the same model as --help."},
+        description = {"Prints a command's man page, or writes every page into a directory.",
+            "The pages are roff, generated from the same model as --help."},
         footer = {"", "Examples:",
             "  piimage man bake | man -l -                # read one page now",
             "  piimage man -o ~/.local/share/man/man1     # install all pages (man piimage-bake)",

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "schema",
         mixinStandardHelpOptions = true,
-        description = {"Prints the JSON Schema of the plan format (piimage/v1), so editors complete and check plan files."},
+        description = {"Prints the JSON Schema of the plan format.", "piimage/v1, so editors complete and check plan files."},
         footer = {"", "Examples:",
             "  piimage schema > piimage-plan.schema.json",
             "  # VS Code (YAML extension): first line of plan.yaml",

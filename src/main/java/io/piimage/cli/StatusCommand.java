@@ -16,7 +16,8 @@ import picocli.CommandLine.Mixin;
 @Command(
         name = "status",
         mixinStandardHelpOptions = true,
-        description = {"Compares the running cluster with its plan, from this machine (no ssh): the VIP answers,",
+        description = {"Compares the running cluster with its plan.",
+            "From this machine, no ssh: the VIP answers,",
             "/readyz through the VIP and on each apiserver, every planned node registered and Ready, every",
             "control plane a voting etcd member (no learner left), and certificate expiry dates. Uses the",
             "baked admin.conf and the etcd client certificate of the secrets directory."},

@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 @Command(
         name = "wait",
         mixinStandardHelpOptions = true,
-        description = {"Waits until the cluster matches its plan (the checks of 'piimage status'), showing which",
-            "nodes are still missing, or until the timeout passes. Start it when you power the Pis on."},
+        description = {"Waits until the cluster matches its plan, showing what is still missing.",
+            "Repeats the checks of 'piimage status' until they all pass or the timeout passes.",
+            "Start it when you power the Pis on."},
         footer = {"", "Examples:",
             "  piimage wait examples/makina.yaml                     # up to 30 minutes",
             "  piimage wait plan.yaml --timeout 45m --interval 30s && kubectl --kubeconfig out/makina/admin.conf get nodes",
