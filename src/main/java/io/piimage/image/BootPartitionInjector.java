@@ -188,7 +188,8 @@ public final class BootPartitionInjector {
         }
         clusters += newDirs.size();
         if (clusters > volume.freeClusters()) {
-            throw new ImageException("boot partition '" + label + "' (" + p + ") has " + Fat32Volume.kib(volume.freeBytes())
+            throw new ImageException("boot partition '" + label + "' (p" + p.number() + ") has "
+                    + Fat32Volume.kib(volume.freeBytes())
                     + " free, the node's files need " + Fat32Volume.kib(clusters * volume.clusterSize()));
         }
         for (Map.Entry<String, byte[]> w : writes.entrySet()) {

@@ -149,11 +149,13 @@ public final class Fat32Volume {
     public static String identify(FileChannel channel, long offset) throws IOException {
         try {
             return Bpb.read(channel, offset).type;
-        } catch (ImageException e) {
-            ByteBuffer sb = readFully(channel, offset + 1024, 512).order(ByteOrder.LITTLE_ENDIAN);
-            return (sb.getShort(56) & 0xFFFF) == 0xEF53 ? "ext4" : "unknown";
-        } catch (IOException e) {
-            return "unknown";
+        } catch (ImageException notFat) {
+            try {
+                ByteBuffer sb = readFully(channel, offset + 1024, 512).order(ByteOrder.LITTLE_ENDIAN);
+                return (sb.getShort(56) & 0xFFFF) == 0xEF53 ? "ext4" : "unknown";
+            } catch (ImageException tooShort) {
+                return "unknown";
+            }
         }
     }
 
