@@ -53,19 +53,14 @@ join_lock_acquire() {
   local ttl="${PIIMAGE_LOCK_TTL:-60}" response key value holder holder_lease
   key="$(b64 "$LOCK_NAME")"
   value="$(b64 "$PIIMAGE_NODE")"
-  response="$(etcd_post /v3/lease/grant "{\"TTL\": $ttl}")" \
-    || fail "no etcd member of the cluster answers on :2379 (control planes: ${PIIMAGE_CONTROL_PLANES[*]})"
-  LOCK_LEASE="$(jq -r '.ID' <<<"$response")"
-  [[ "$LOCK_LEASE" =~ ^[0-9]+$ ]] || fail "etcd granted no lease: $response"
   at_exit join_lock_release
-  join_lock_keepalive "$ttl" &
-  LOCK_KEEPALIVE_PID=$!
+  join_lock_new_lease "$ttl"
 
   local txn start=$SECONDS last_holder="" next_note=0
-  txn="{\"compare\":[{\"key\":\"$key\",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}],"
-  txn+="\"success\":[{\"request_put\":{\"key\":\"$key\",\"value\":\"$value\",\"lease\":\"$LOCK_LEASE\"}}],"
-  txn+="\"failure\":[{\"request_range\":{\"key\":\"$key\"}}]}"
   while true; do
+    txn="{\"compare\":[{\"key\":\"$key\",\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":\"0\"}],"
+    txn+="\"success\":[{\"request_put\":{\"key\":\"$key\",\"value\":\"$value\",\"lease\":\"$LOCK_LEASE\"}}],"
+    txn+="\"failure\":[{\"request_range\":{\"key\":\"$key\"}}]}"
     if response="$(etcd_post /v3/kv/txn "$txn")"; then
       if [[ "$(jq -r '.succeeded // false' <<<"$response")" == true ]]; then
         log "join lock acquired (lease $LOCK_LEASE, ttl ${ttl}s) after $((SECONDS - start))s"
@@ -84,6 +79,9 @@ join_lock_acquire() {
         last_holder="$holder"
         next_note=$((SECONDS + 30))
       fi
+    elif ! join_lock_lease_alive; then
+      log "our lease $LOCK_LEASE lapsed while waiting; taking a new one"
+      join_lock_new_lease "$ttl"
     else
       log "no etcd member answers; retrying"
     fi
@@ -92,6 +90,27 @@ join_lock_acquire() {
     fi
     sleep "$((1 + RANDOM % 3))"
   done
+}
+
+# A lease of TTL seconds, kept alive by a background loop (replacing an earlier one of this run).
+join_lock_new_lease() {
+  local ttl="$1" response
+  if [[ -n "$LOCK_KEEPALIVE_PID" ]]; then
+    kill "$LOCK_KEEPALIVE_PID" 2>/dev/null || true
+    wait "$LOCK_KEEPALIVE_PID" 2>/dev/null || true
+  fi
+  response="$(etcd_post /v3/lease/grant "{\"TTL\": $ttl}")" \
+    || fail "no etcd member of the cluster answers on :2379 (control planes: ${PIIMAGE_CONTROL_PLANES[*]})"
+  LOCK_LEASE="$(jq -r '.ID' <<<"$response")"
+  [[ "$LOCK_LEASE" =~ ^[0-9]+$ ]] || fail "etcd granted no lease: $response"
+  join_lock_keepalive "$ttl" &
+  LOCK_KEEPALIVE_PID=$!
+}
+
+join_lock_lease_alive() {
+  local response
+  response="$(etcd_post /v3/lease/timetolive "{\"ID\": \"$LOCK_LEASE\"}")" || return 0
+  [[ "$(jq -r '.TTL // "-1"' <<<"$response")" != -1 ]]
 }
 
 # Runs in the background while the lock is held or awaited; stops when the runner is gone, so the

@@ -3,6 +3,29 @@
 # The endpoint is the plan's vip:port (PIIMAGE_ENDPOINT in node.env).
 
 KUBEADM_DONE="$STATE_DIR/kubeadm.done"
+PKI_DIR="$ROOT/etc/kubernetes/pki"
+PKI_SNAPSHOT="$STATE_DIR/prebaked-pki"
+
+# `kubeadm reset` empties /etc/kubernetes/pki, the prebaked shared CAs included (without them a
+# retried init would make new CAs and a retried join would fail): keep a copy taken before kubeadm
+# ever ran here, and put it back after every reset.
+pki_snapshot() {
+  if [[ -d "$PKI_SNAPSHOT" || ! -d "$PKI_DIR" ]]; then
+    return 0
+  fi
+  rm -rf "$PKI_SNAPSHOT.tmp"
+  mkdir -m 0700 "$PKI_SNAPSHOT.tmp"
+  cp -a "$PKI_DIR/." "$PKI_SNAPSHOT.tmp/"
+  mv "$PKI_SNAPSHOT.tmp" "$PKI_SNAPSHOT"
+}
+
+kubeadm_reset() {
+  kubeadm reset -f || log "kubeadm reset -f failed as well"
+  if [[ -d "$PKI_SNAPSHOT" ]]; then
+    mkdir -p "$PKI_DIR"
+    cp -a "$PKI_SNAPSHOT/." "$PKI_DIR/"
+  fi
+}
 
 # Curl options that trust the cluster CA where the node has it (control planes); a worker only probes
 # readiness here, and kubeadm's discovery pins the CA by its hash before anything is trusted.
@@ -82,7 +105,7 @@ cluster_member() {
     # shellcheck disable=SC2034 # the runner reports PIIMAGE_ERROR
     PIIMAGE_ERROR=""
     log "kubeadm was interrupted before this node registered; resetting it"
-    kubeadm reset -f || true
+    kubeadm_reset
   fi
   return 1
 }
@@ -91,6 +114,6 @@ cluster_member() {
 kubeadm_failed() {
   local what="$1"
   log "$what failed; kubeadm reset -f"
-  kubeadm reset -f || log "kubeadm reset -f failed as well"
+  kubeadm_reset
   fail "$what failed (the node was reset and tries again)"
 }

@@ -17,6 +17,7 @@
 . "$ROOT/usr/local/lib/piimage/join-lock.sh"
 
 phase_cluster() {
+  pki_snapshot
   if cluster_member; then
     log "kubeadm finished on this node earlier; it is part of the cluster"
   elif [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
@@ -61,7 +62,7 @@ join_control_plane() {
   join_membership_ready
   log "kubeadm join (control plane, advertising $PIIMAGE_ADDRESS)"
   if ! kubeadm join --config "$ROOT/etc/piimage/kubeadm/join.yaml"; then
-    kubeadm reset -f || log "kubeadm reset -f failed as well"
+    kubeadm_reset
     join_drop_own_member
     fail "kubeadm join failed (the node was reset and tries again)"
   fi

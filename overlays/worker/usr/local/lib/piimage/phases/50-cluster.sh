@@ -8,6 +8,7 @@
 . "$ROOT/usr/local/lib/piimage/cluster.sh"
 
 phase_cluster() {
+  pki_snapshot
   if cluster_member; then
     log "kubeadm finished on this node earlier; it is part of the cluster"
     return 0
