@@ -28,7 +28,9 @@ public record WriteFile(String path, String permissions, String owner, boolean b
             }
             return new WriteFile(file.path(), file.permissions(), "root:root", false, indented.toString());
         }
-        return new WriteFile(file.path(), file.permissions(), "root:root", true, Base64.getEncoder().encodeToString(bytes));
+        // An empty file still needs a content value: "" reads as the empty string, not as YAML null.
+        String encoded = bytes.length == 0 ? "\"\"" : Base64.getEncoder().encodeToString(bytes);
+        return new WriteFile(file.path(), file.permissions(), "root:root", true, encoded);
     }
 
     private static boolean isLiteralSafe(byte[] bytes, String text) {

@@ -205,7 +205,7 @@ class BakeTest {
         Path plan = Project.copyExample("makina.yaml", dir);
         bake(plan, dir.resolve("out"));
         String text = Files.readString(plan);
-        Files.writeString(plan, text.replaceFirst("(?m)^(\\s*)name: makina$", "$1name: makina\n$1keyAlgorithm: ecdsa-p256"));
+        Files.writeString(plan, text.replaceFirst("(?m)^cluster:\n", "cluster:\n  keyAlgorithm: ecdsa-p256\n"));
         assertThatThrownBy(() -> bake(plan, dir.resolve("out2")))
                 .isInstanceOf(BakeException.class).hasMessageContaining("ecdsa-p256").hasMessageContaining("rsa-2048");
         assertThat(dir.resolve("out2")).doesNotExist();

@@ -67,8 +67,10 @@ class SinkTest {
     void aFailedWriteLeavesTheEarlierOutputAndNoTemporaryFiles() throws IOException {
         Path out = dir.resolve("out");
         Sink.forPath(out).write(tree("one"));
-        FileTree escaping = FileTree.builder().add(NodeFile.text("a/../../escape", "x\n", 0600)).build();
-        assertThatThrownBy(() -> Sink.forPath(out).write(escaping)).isInstanceOf(IOException.class);
+        // "master1" as a file, then "master1/user-data" beneath it: the second write fails half-way.
+        FileTree clashing = FileTree.builder().add(NodeFile.text("master1", "x\n", 0600))
+                .add(NodeFile.text("master1/user-data", "y\n", 0600)).build();
+        assertThatThrownBy(() -> Sink.forPath(out).write(clashing)).isInstanceOf(IOException.class);
         assertThat(Files.readString(out.resolve("master1/user-data"))).contains("one");
         assertThat(siblings()).containsExactly(out);
     }

@@ -1,0 +1,61 @@
+package io.piimage.pki;
+
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Everything secret about one cluster, made once and kept in the secrets directory.
+ *
+ * @param generation   16 hex characters made with the secrets; names cloud-init instance ids
+ * @param admin        the operator's client certificate: CN kubernetes-admin, O kubeadm:cluster-admins
+ * @param etcdClient   a clientAuth certificate of the etcd CA, with which nodes take the join lock in etcd
+ * @param vrrpPassword keepalived's PASS authentication (VRRP uses at most 8 characters)
+ */
+public record ClusterSecrets(
+        KeyAlgorithm keyAlgorithm,
+        String generation,
+        KeyAndCertificate ca,
+        KeyAndCertificate frontProxyCa,
+        KeyAndCertificate etcdCa,
+        KeyPair serviceAccount,
+        BootstrapToken bootstrapToken,
+        KeyAndCertificate admin,
+        KeyAndCertificate etcdClient,
+        String vrrpPassword) {
+
+    public static final String ADMIN_CN = "kubernetes-admin";
+    public static final String ADMIN_GROUP = "kubeadm:cluster-admins";
+    public static final String ETCD_CLIENT_CN = "piimage-join-coordinator";
+    private static final String PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static ClusterSecrets generate(KeyAlgorithm algorithm, Instant now, SecureRandom random) {
+        byte[] generation = new byte[8];
+        random.nextBytes(generation);
+        KeyAndCertificate ca = Certificates.newCertificateAuthority("kubernetes", algorithm, now, random);
+        KeyAndCertificate frontProxyCa = Certificates.newCertificateAuthority("front-proxy-ca", algorithm, now, random);
+        KeyAndCertificate etcdCa = Certificates.newCertificateAuthority("etcd-ca", algorithm, now, random);
+        KeyPair serviceAccount = Certificates.generateKeyPair(algorithm, random);
+        KeyAndCertificate admin = Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), algorithm, now, random);
+        KeyAndCertificate etcdClient = Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), algorithm, now, random);
+        StringBuilder password = new StringBuilder(8);
+        for (int i = 0; i < 8; i++) {
+            password.append(PASSWORD_ALPHABET.charAt(random.nextInt(PASSWORD_ALPHABET.length())));
+        }
+        return new ClusterSecrets(algorithm, HexFormat.of().formatHex(generation), ca, frontProxyCa, etcdCa,
+                serviceAccount, BootstrapToken.random(random), admin, etcdClient, password.toString());
+    }
+
+    /** kubeadm's discovery hash of the cluster CA. */
+    public String caCertHash() {
+        return Certificates.caCertHash(ca.certificate());
+    }
+
+    @Override
+    public String toString() {
+        // Never print keys or the token by accident (logs, exceptions).
+        return "ClusterSecrets[" + keyAlgorithm + ", generation " + generation + "]";
+    }
+}
