@@ -295,7 +295,8 @@ class AssemblyProtocolTest {
             cluster.lan.startNode("cp1", cluster.root("cp1"), 150);
             Map<String, Integer> reflashed = cluster.await(List.of("cp1"), Duration.ofSeconds(120));
             assertThat(reflashed).as(cluster.logs()).containsEntry("cp1", 0);
-            assertThat(cluster.log("cp1")).contains("joins the running cluster instead of initialising");
+            assertThat(cluster.log("cp1")).contains("joins the running cluster instead of initialising",
+                    "bootstrap token", "re-created for 2 h");
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("init-start"))).hasSize(initsBefore);
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("join-end") && e.node().equals("cp1"))).hasSize(1);
             assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");

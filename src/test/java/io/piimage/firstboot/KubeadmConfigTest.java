@@ -221,6 +221,9 @@ class KubeadmConfigTest {
                     .isEqualTo(baked.result.plan().node(node).orElseThrow().address().toString());
         }
         assertThat(baked.files("m2")).doesNotContainKey("/etc/piimage/kubeadm/init.yaml");
+        // For `kubeadm kubeconfig user` when a re-flashed control plane re-creates the token.
+        assertThat(documents(baked.file("m2", "/etc/piimage/kubeadm/cluster.yaml")).get("ClusterConfiguration"))
+                .containsEntry("controlPlaneEndpoint", "10.66.0.10:8443").containsEntry("clusterName", "pa-kubeadm");
         // Restricted labels are applied by the first control plane's join watch, not by kubelet.
         assertThat(baked.file("m1", "/etc/piimage/kubernetes.env"))
                 .contains("PIIMAGE_RESTRICTED_LABELS=('m1|node-role.kubernetes.io/infra=')");

@@ -60,6 +60,7 @@ init_cluster() {
 join_control_plane() {
   join_lock_acquire
   join_membership_ready
+  ensure_bootstrap_token
   log "kubeadm join (control plane, advertising $PIIMAGE_ADDRESS)"
   if ! kubeadm join --config "$ROOT/etc/piimage/kubeadm/join.yaml"; then
     kubeadm_reset
@@ -70,6 +71,25 @@ join_control_plane() {
   join_member_is_voter || log "warning: this node is not (yet) a voting etcd member"
   join_lock_release
   log "kubeadm join: done"
+}
+
+# The first control plane deletes the bootstrap token once every planned node has joined, so a card
+# re-flashed later would find it gone. A control plane holds the cluster CA: it mints itself a
+# short-lived admin kubeconfig and re-creates the prebaked token with a short ttl (a no-op while the
+# token still exists).
+ensure_bootstrap_token() {
+  local kubeconfig="$STATE_DIR/rejoin.conf" token output
+  token="$(cat "$ROOT/etc/piimage/bootstrap-token")"
+  install -m 0600 /dev/null "$kubeconfig"
+  if ! kubeadm kubeconfig user --config "$ROOT/etc/piimage/kubeadm/cluster.yaml" \
+    --client-name "piimage-rejoin-$PIIMAGE_NODE" --org kubeadm:cluster-admins --validity-period 1h >"$kubeconfig"; then
+    log "cannot mint a kubeconfig to check the bootstrap token; joining anyway"
+  elif output="$(kubeadm token create "$token" --ttl 2h --kubeconfig "$kubeconfig" 2>&1)"; then
+    log "bootstrap token ${token%%.*} re-created for 2 h (it had been deleted after the first assembly)"
+  elif [[ "$output" != *"already exists"* ]]; then
+    log "cannot re-create the bootstrap token: $output"
+  fi
+  rm -f "$kubeconfig"
 }
 
 install_cni() {
