@@ -3,6 +3,7 @@ package io.piimage.cli;
 import io.piimage.pipeline.Bake;
 import io.piimage.pipeline.BakeEvent;
 import io.piimage.pipeline.BakeException;
+import io.piimage.pipeline.ImagerIntegration;
 import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import java.io.IOException;
@@ -72,6 +73,9 @@ final class BakeCommand implements Callable<Integer> {
                         result.plan().cluster().name(), result.output());
                 out.printf("next: copy each node's user-data, meta-data and network-config onto its card's boot partition;%n"
                         + "      then: kubectl --kubeconfig %s get nodes%n", result.output().resolve("admin.conf"));
+                if (Files.isDirectory(result.output())) {
+                    printImagerLines(result, out);
+                }
             }
             return Main.OK;
         } catch (InvalidPlanException e) {
@@ -90,6 +94,15 @@ final class BakeCommand implements Callable<Integer> {
             err.println("piimage: error: " + e.getMessage());
             err.println("piimage: the output was not changed");
             return Main.INVALID_INPUT;
+        }
+    }
+
+    /** Without a base image, each card is a base image plus its seed: Raspberry Pi Imager writes both. */
+    private static void printImagerLines(Bake.Result result, PrintWriter out) {
+        out.println("or flash and seed each card with Raspberry Pi Imager 2.x (IMAGE: the node's base image, .img/.img.xz;"
+                + " DEVICE: the card, e.g. /dev/sdX):");
+        for (ImagerIntegration.CliLine line : ImagerIntegration.cliLines(result.plan(), result.output())) {
+            out.printf("  %-16s %s   # %s%n", line.node().name() + ":", line.command(), line.profile());
         }
     }
 

@@ -11,8 +11,16 @@ import picocli.CommandLine.Command;
         versionProvider = Main.VersionProvider.class,
         description = "Bakes one Kubernetes cluster plan into Raspberry Pi SD-card contents that assemble "
                 + "themselves into a highly available cluster on first boot.",
-        subcommands = {BakeCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Examples:", "  piimage bake examples/makina.yaml", "  piimage bake plan.yaml -o cards.tar.gz"})
+        subcommands = {InitCommand.class, CheckCommand.class, BakeCommand.class, StatusCommand.class, WaitCommand.class,
+            KubeconfigCommand.class, DiagramCommand.class, ImagesCommand.class, SchemaCommand.class,
+            CompletionCommand.class, ManCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+            "  piimage init -o plan.yaml                 # a commented starter plan",
+            "  piimage check plan.yaml                   # every error and warning at once",
+            "  piimage bake plan.yaml                    # -> out/<cluster>/",
+            "  piimage wait plan.yaml                    # after powering the Pis on",
+            "  piimage status plan.yaml",
+            "", "Exit codes: 0 success, 1 invalid input or failure, 2 usage error."})
 public final class Main implements Runnable {
 
     public static final int OK = 0;

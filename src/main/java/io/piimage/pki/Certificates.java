@@ -74,9 +74,41 @@ public final class Certificates {
         }
     }
 
+    /** {@code count} key pairs generated concurrently, one task per pair, on up to every core. */
+    public static List<KeyPair> generateKeyPairs(KeyAlgorithm algorithm, int count, SecureRandom random) {
+        int threads = Math.max(1, Math.min(count, Runtime.getRuntime().availableProcessors()));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, task -> {
+            Thread thread = new Thread(task, "piimage-keygen");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<java.util.concurrent.Future<KeyPair>> futures = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                futures.add(pool.submit(() -> generateKeyPair(algorithm, random)));
+            }
+            List<KeyPair> keys = new ArrayList<>();
+            for (java.util.concurrent.Future<KeyPair> future : futures) {
+                keys.add(future.get());
+            }
+            return keys;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating keys", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot generate " + algorithm + " keys", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** kubeadm's CA profile: CN only, CA:TRUE, keyCertSign, SAN DNS = CN, 10 years. */
     public static KeyAndCertificate newCertificateAuthority(String commonName, KeyAlgorithm algorithm, Instant now, SecureRandom random) {
-        KeyPair keys = generateKeyPair(algorithm, random);
+        return newCertificateAuthority(commonName, generateKeyPair(algorithm, random), algorithm, now, random);
+    }
+
+    public static KeyAndCertificate newCertificateAuthority(String commonName, KeyPair keys, KeyAlgorithm algorithm, Instant now,
+            SecureRandom random) {
         X500Name subject = name(commonName, List.of());
         X509v3CertificateBuilder builder = builder(subject, subject, keys.getPublic(), now, CA_VALIDITY, random);
         try {
@@ -96,19 +128,24 @@ public final class Certificates {
     /** A client certificate (clientAuth), 1 year, signed by {@code issuer}. */
     public static KeyAndCertificate newClientCertificate(KeyAndCertificate issuer, String commonName, List<String> organizations,
             KeyAlgorithm algorithm, Instant now, SecureRandom random) {
-        return leaf(issuer, commonName, organizations, List.of(), List.of(), false, algorithm, now, random);
+        return newClientCertificate(issuer, commonName, organizations, generateKeyPair(algorithm, random), algorithm, now, random);
+    }
+
+    public static KeyAndCertificate newClientCertificate(KeyAndCertificate issuer, String commonName, List<String> organizations,
+            KeyPair keys, KeyAlgorithm algorithm, Instant now, SecureRandom random) {
+        return leaf(issuer, commonName, organizations, List.of(), List.of(), false, keys, algorithm, now, random);
     }
 
     /** A serving (and peer) certificate with DNS and IP SANs: serverAuth + clientAuth, as etcd members need. */
     public static KeyAndCertificate newServingCertificate(KeyAndCertificate issuer, String commonName, List<String> dnsNames,
             List<String> ipAddresses, KeyAlgorithm algorithm, Instant now, SecureRandom random) {
-        return leaf(issuer, commonName, List.of(), dnsNames, ipAddresses, true, algorithm, now, random);
+        return leaf(issuer, commonName, List.of(), dnsNames, ipAddresses, true, generateKeyPair(algorithm, random), algorithm,
+                now, random);
     }
 
     private static KeyAndCertificate leaf(KeyAndCertificate issuer, String commonName, List<String> organizations,
-            List<String> dnsNames, List<String> ipAddresses, boolean serving, KeyAlgorithm algorithm, Instant now,
+            List<String> dnsNames, List<String> ipAddresses, boolean serving, KeyPair keys, KeyAlgorithm algorithm, Instant now,
             SecureRandom random) {
-        KeyPair keys = generateKeyPair(algorithm, random);
         X500Name issuerName = X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
         X509v3CertificateBuilder builder = builder(issuerName, name(commonName, organizations), keys.getPublic(), now,
                 LEAF_VALIDITY, random);

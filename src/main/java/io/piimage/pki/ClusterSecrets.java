@@ -34,12 +34,15 @@ public record ClusterSecrets(
     public static ClusterSecrets generate(KeyAlgorithm algorithm, Instant now, SecureRandom random) {
         byte[] generation = new byte[8];
         random.nextBytes(generation);
-        KeyAndCertificate ca = Certificates.newCertificateAuthority("kubernetes", algorithm, now, random);
-        KeyAndCertificate frontProxyCa = Certificates.newCertificateAuthority("front-proxy-ca", algorithm, now, random);
-        KeyAndCertificate etcdCa = Certificates.newCertificateAuthority("etcd-ca", algorithm, now, random);
-        KeyPair serviceAccount = Certificates.generateKeyPair(algorithm, random);
-        KeyAndCertificate admin = Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), algorithm, now, random);
-        KeyAndCertificate etcdClient = Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), algorithm, now, random);
+        // Six independent key pairs: generating RSA keys is nearly all of a first bake's time, so
+        // spread it over every core.
+        List<KeyPair> keys = Certificates.generateKeyPairs(algorithm, 6, random);
+        KeyAndCertificate ca = Certificates.newCertificateAuthority("kubernetes", keys.get(0), algorithm, now, random);
+        KeyAndCertificate frontProxyCa = Certificates.newCertificateAuthority("front-proxy-ca", keys.get(1), algorithm, now, random);
+        KeyAndCertificate etcdCa = Certificates.newCertificateAuthority("etcd-ca", keys.get(2), algorithm, now, random);
+        KeyPair serviceAccount = keys.get(3);
+        KeyAndCertificate admin = Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), keys.get(4), algorithm, now, random);
+        KeyAndCertificate etcdClient = Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), keys.get(5), algorithm, now, random);
         StringBuilder password = new StringBuilder(8);
         for (int i = 0; i < 8; i++) {
             password.append(PASSWORD_ALPHABET.charAt(random.nextInt(PASSWORD_ALPHABET.length())));

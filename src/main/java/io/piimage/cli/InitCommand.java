@@ -1,0 +1,169 @@
+package io.piimage.cli;
+
+import io.piimage.image.ImageProfiles;
+import io.piimage.pipeline.Init;
+import io.piimage.pki.KeyAlgorithm;
+import io.piimage.plan.Cidr;
+import io.piimage.plan.Ipv4;
+import io.piimage.plan.LoadBalancerMode;
+import io.piimage.plan.StarterPlan;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "init",
+        mixinStandardHelpOptions = true,
+        description = {"Writes a commented starter plan.",
+            "By default the seeds' topology (a gateway Pi, two load balancers holding the VIP, three control",
+            "planes, two workers on 192.168.3.0/24), with your ~/.ssh/*.pub keys filled in. The plan passes",
+            "'piimage check' once it has a key."},
+        footer = {"", "Examples:",
+            "  piimage init -o plan.yaml",
+            "  piimage init --control-planes 3 --workers 2 --load-balancer dedicated --vip 10.0.0.240 --subnet 10.0.0.0/24 -o plan.yaml",
+            "  piimage init --load-balancer stacked --workers 0 --no-gateway-node --name tiny",
+            "", "Exit codes: 0 written, 1 impossible choices or the file exists (use --force), 2 usage error."})
+final class InitCommand implements Callable<Integer> {
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write the plan (default: standard output).")
+    Path output;
+
+    @Option(names = "--force", description = "Overwrite FILE if it exists.")
+    boolean force;
+
+    @Option(names = "--name", paramLabel = "NAME", defaultValue = "pi-cluster", description = "The cluster's name (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--kubernetes-version", paramLabel = "VERSION", defaultValue = StarterPlan.DEFAULT_KUBERNETES_VERSION,
+            description = "\"1.34\" (newest patch at boot) or \"1.34.1\" (default: ${DEFAULT-VALUE}).")
+    String kubernetesVersion;
+
+    @Option(names = "--control-planes", paramLabel = "N", defaultValue = "3", description = "Control planes, an odd number (default: ${DEFAULT-VALUE}).")
+    int controlPlanes;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "2", description = "Workers (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--load-balancer", paramLabel = "MODE", defaultValue = "dedicated",
+            description = "dedicated | stacked | vip-only (default: ${DEFAULT-VALUE}).")
+    String loadBalancer;
+
+    @Option(names = "--load-balancers", paramLabel = "N", description = "Load-balancer nodes (dedicated only; default 2).")
+    Integer loadBalancers;
+
+    @Option(names = "--vip", paramLabel = "IP", description = "The endpoint's virtual IP (default: .240 of the subnet).")
+    String vip;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "The endpoint's port (default 6443; 8443 when stacked).")
+    Integer port;
+
+    @Option(names = "--subnet", paramLabel = "CIDR", defaultValue = "192.168.3.0/24", description = "The cluster LAN (default: ${DEFAULT-VALUE}).")
+    String subnet;
+
+    @Option(names = "--gateway", paramLabel = "IP", description = "The LAN's router (default: the subnet's first address).")
+    String gateway;
+
+    @Option(names = "--gateway-node", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Include a gateway Pi that NATs the cluster LAN to the home LAN (default: yes; --no-gateway-node when your router is on the LAN).")
+    boolean gatewayNode;
+
+    @Option(names = "--image", paramLabel = "PROFILE", defaultValue = "ubuntu-24.04", description = "Base-image profile (default: ${DEFAULT-VALUE}; see piimage images).")
+    String image;
+
+    @Option(names = "--key-algorithm", paramLabel = "ALG", defaultValue = "rsa-2048",
+            description = "rsa-2048 | rsa-3072 | rsa-4096 | ecdsa-p256 | ecdsa-p384 (default: ${DEFAULT-VALUE}).")
+    String keyAlgorithm;
+
+    @Option(names = "--ssh-key", paramLabel = "FILE|KEY",
+            description = "A public key, or a file of them; repeatable. Default: every ~/.ssh/*.pub.")
+    List<String> sshKeys = new ArrayList<>();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String text;
+        List<String> keys;
+        try {
+            keys = keys();
+            if (!ImageProfiles.packaged().names().contains(image)) {
+                throw new IllegalArgumentException("--image " + image + ": no such profile; known: " + ImageProfiles.packaged().names());
+            }
+            StarterPlan.Options options = new StarterPlan.Options(name, kubernetesVersion, controlPlanes, workers,
+                    mode(loadBalancer), loadBalancers, vip == null ? null : Ipv4.parse(vip), port, Cidr.parse(subnet),
+                    gateway == null ? null : Ipv4.parse(gateway), gatewayNode, image,
+                    KeyAlgorithm.fromKey(keyAlgorithm.toLowerCase(Locale.ROOT)), keys);
+            text = StarterPlan.render(options);
+        } catch (IllegalArgumentException e) {
+            err.println("piimage: error: " + e.getMessage());
+            return Main.INVALID_INPUT;
+        }
+        if (keys.isEmpty()) {
+            err.println("piimage: warning: no public SSH key found in ~/.ssh/*.pub: add one under os.sshAuthorizedKeys "
+                    + "(check and bake fail until you do), or pass --ssh-key");
+        }
+        if (output == null) {
+            out.print(text);
+            out.flush();
+            return Main.OK;
+        }
+        if (Files.exists(output) && !force) {
+            err.println("piimage: error: " + output + " exists; use --force to overwrite it");
+            return Main.INVALID_INPUT;
+        }
+        try {
+            Path parent = output.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(output, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            err.println("piimage: error: cannot write " + output + ": " + e.getMessage());
+            return Main.INVALID_INPUT;
+        }
+        out.printf("wrote %s (%d SSH key(s)); next: piimage check %s%n", output, keys.size(), output);
+        return Main.OK;
+    }
+
+    private List<String> keys() {
+        if (sshKeys.isEmpty()) {
+            return Init.publicKeys(Init.defaultSshDirectory());
+        }
+        List<String> keys = new ArrayList<>();
+        for (String given : sshKeys) {
+            if (Init.isPublicKey(given)) {
+                keys.add(given.strip());
+            } else if (Files.isRegularFile(Path.of(given))) {
+                List<String> inFile = Init.keysIn(Path.of(given));
+                if (inFile.isEmpty()) {
+                    throw new IllegalArgumentException("--ssh-key " + given + ": no public key in that file");
+                }
+                keys.addAll(inFile);
+            } else {
+                throw new IllegalArgumentException("--ssh-key " + given + ": neither a public key nor a file");
+            }
+        }
+        return keys;
+    }
+
+    private static LoadBalancerMode mode(String text) {
+        for (LoadBalancerMode mode : LoadBalancerMode.values()) {
+            if (mode.key().equals(text)) {
+                return mode;
+            }
+        }
+        throw new IllegalArgumentException("--load-balancer " + text + ": use dedicated, stacked or vip-only");
+    }
+}

@@ -1,0 +1,76 @@
+package io.piimage.cli;
+
+import io.piimage.pipeline.BakeException;
+import io.piimage.pipeline.ClusterAccess;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "kubeconfig",
+        mixinStandardHelpOptions = true,
+        description = {"Prints or writes the cluster's admin kubeconfig.",
+            "kubernetes-admin, server = the VIP, made from the secrets directory: the same file bake",
+            "writes as admin.conf."},
+        footer = {"", "Examples:",
+            "  piimage kubeconfig examples/makina.yaml -o ~/.kube/makina.conf",
+            "  KUBECONFIG=<(piimage kubeconfig plan.yaml) kubectl get nodes",
+            "", "Exit codes: 0 done, 1 invalid plan, no secrets yet, or unwritable file, 2 usage error."})
+final class KubeconfigCommand implements Callable<Integer> {
+
+    @Mixin
+    ClusterOptions options;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the kubeconfig here (mode 0600) instead of printing it.")
+    Path output;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ClusterAccess access = StatusCommand.open(options, err);
+        if (access == null) {
+            return Main.INVALID_INPUT;
+        }
+        String text;
+        try {
+            text = access.adminKubeconfig();
+        } catch (BakeException e) {
+            err.println("piimage: error: " + e.getMessage());
+            return Main.INVALID_INPUT;
+        }
+        if (output == null) {
+            out.print(text);
+            out.flush();
+            return Main.OK;
+        }
+        try {
+            Path parent = output.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path temp = Files.createTempFile(parent, ".kubeconfig", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.writeString(temp, text, StandardOpenOption.TRUNCATE_EXISTING);
+                Files.move(temp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            err.println("piimage: error: cannot write " + output + ": " + e.getMessage());
+            return Main.INVALID_INPUT;
+        }
+        out.println("wrote " + output + " (it grants cluster-admin: keep it private)");
+        return Main.OK;
+    }
+}

@@ -1,0 +1,288 @@
+package io.piimage.image;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * Writes a node's image: a copy of a base Raspberry Pi image whose FAT32 boot partition (found by volume
+ * label) has the node's files added and its text files edited. Every byte outside the clusters, FAT
+ * sectors and FSInfo sector that changed is identical to the base.
+ *
+ * <p>Safety: with a {@link Path} base, every change is planned (and refused, see {@link ImageException})
+ * against the base opened read-only before the output is even created. The output is built in a hidden
+ * temp file next to it (owner-only permissions: boot partitions carry secrets), forced to disk and
+ * renamed into place atomically; on any failure the temp file is deleted and the output is absent.
+ *
+ * <p>The copy is sparse: 64 KiB blocks of zeros become holes, so a mostly empty image costs little disk.
+ *
+ * <p>Compressed bases ({@code .img.xz}): {@link #inject(InputStream, long, Path, BootPartitionChanges)}
+ * copies the decompressed stream straight into the temp file and plans there; nothing is written to the
+ * output name unless the plan succeeds. For many nodes, decompress once to a temp {@code .img} and use
+ * the {@link Path} variant per node instead (no repeated decompression, refusals before any copy).
+ */
+public final class BootPartitionInjector {
+
+    static final int BLOCK = 64 * 1024;
+    private static final long PROGRESS_STEP = 16L << 20;
+
+    private final List<String> labels;
+    private final LocalDateTime timestamp;
+    private final ProgressListener progress;
+
+    /** What was done. */
+    public record Result(int partitionNumber, String label, long changedBytes, long freeBytesAfter) {
+    }
+
+    /**
+     * @param labels    acceptable boot partition labels, e.g. {@code system-boot} (Ubuntu) and
+     *                  {@code bootfs} (Raspberry Pi OS), compared case-insensitively
+     * @param timestamp put on every file written (use {@link Fat32Volume#DEFAULT_TIMESTAMP} for
+     *                  reproducible images)
+     */
+    public BootPartitionInjector(List<String> labels, LocalDateTime timestamp, ProgressListener progress) {
+        if (labels.isEmpty()) {
+            throw new IllegalArgumentException("at least one boot partition label is needed");
+        }
+        this.labels = List.copyOf(labels);
+        this.timestamp = timestamp;
+        this.progress = progress;
+    }
+
+    /** Copies {@code base} to {@code output} with the changes applied; the base is only read. */
+    public Result inject(Path base, Path output, BootPartitionChanges changes) throws IOException {
+        Path absOut = output.toAbsolutePath();
+        if (Files.exists(absOut) && Files.isSameFile(base, absOut)) {
+            throw new ImageException("the output " + output + " is the base image itself");
+        }
+        try (FileChannel in = FileChannel.open(base, StandardOpenOption.READ)) {
+            Plan plan = plan(in, changes, base.getFileName().toString());
+            long size = in.size();
+            return writeAtomically(absOut, (out, file) -> {
+                sparseCopy((buf, position) -> {
+                    int n = 0;
+                    while (n < buf.length) {
+                        int r = in.read(ByteBuffer.wrap(buf, n, buf.length - n), position + n);
+                        if (r < 0) {
+                            break;
+                        }
+                        n += r;
+                    }
+                    return n;
+                }, file, out, size);
+                plan.volume.writeChanges(out);
+                return plan.result();
+            });
+        }
+    }
+
+    /**
+     * Like {@link #inject(Path, Path, BootPartitionChanges)} from a stream (e.g. an xz decompressor);
+     * the stream is read to its end and not closed.
+     *
+     * @param size the stream's length for progress reports, or -1 if unknown
+     */
+    public Result inject(InputStream base, long size, Path output, BootPartitionChanges changes) throws IOException {
+        return writeAtomically(output.toAbsolutePath(), (out, file) -> {
+            sparseCopy((buf, position) -> base.readNBytes(buf, 0, buf.length), file, out, size);
+            Plan plan = plan(out, changes, "the image stream");
+            plan.volume.writeChanges(out);
+            return plan.result();
+        });
+    }
+
+    // ---------------------------------------------------------------- planning
+
+    private record Plan(Fat32Volume volume, MbrPartitionTable.Partition partition, String label) {
+        Result result() {
+            return new Result(partition.number(), label, volume.changedBytes(), volume.freeBytes());
+        }
+    }
+
+    /** Finds the boot partition and stages every change in memory; throws before anything is written. */
+    private Plan plan(FileChannel image, BootPartitionChanges changes, String imageName) throws IOException {
+        MbrPartitionTable table = MbrPartitionTable.read(image);
+        List<String> found = new ArrayList<>();
+        for (MbrPartitionTable.Partition p : table.partitions()) {
+            String type = Fat32Volume.identify(image, p.byteOffset());
+            if (!type.equals("FAT32")) {
+                String label = Fat32Volume.bootSectorLabel(image, p.byteOffset()).orElse(null);
+                if (label != null && matches(label)) {
+                    throw new ImageException("partition " + p + " of " + imageName + " is labelled '" + label
+                            + "' but holds " + type + "; only FAT32 boot partitions are supported");
+                }
+                found.add(p + " " + type + (label != null ? " '" + label + "'" : ""));
+                continue;
+            }
+            Fat32Volume volume;
+            try {
+                volume = Fat32Volume.open(image, p.byteOffset(), p.byteLength(), timestamp);
+            } catch (ImageException e) {
+                throw new ImageException("partition " + p + " of " + imageName + ": " + e.getMessage(), e);
+            }
+            String label = volume.label().orElse("");
+            if (matches(label)) {
+                apply(volume, changes, label, p);
+                return new Plan(volume, p, label);
+            }
+            found.add(p + " FAT32 " + (label.isEmpty() ? "without label" : "'" + label + "'"));
+        }
+        throw new ImageException("no FAT32 boot partition labelled " + String.join(" or ", quoted(labels)) + " in "
+                + imageName + "; found: " + (found.isEmpty() ? "no partitions" : String.join(", ", found)));
+    }
+
+    private boolean matches(String label) {
+        return labels.stream().anyMatch(label::equalsIgnoreCase);
+    }
+
+    private static List<String> quoted(List<String> names) {
+        return names.stream().map(n -> "'" + n + "'").toList();
+    }
+
+    private static void apply(Fat32Volume volume, BootPartitionChanges changes, String label,
+                              MbrPartitionTable.Partition p) throws IOException {
+        // Edits first, in memory: they read the base's text files.
+        Map<String, byte[]> writes = new LinkedHashMap<>(changes.files());
+        for (Map.Entry<String, UnaryOperator<String>> edit : changes.textEdits().entrySet()) {
+            String path = edit.getKey();
+            if (!volume.exists(path)) {
+                throw new ImageException("boot partition '" + label + "' has no " + path + " to edit");
+            }
+            String text = decode(volume.readFile(path), path);
+            String edited = edit.getValue().apply(text);
+            if (!edited.equals(text)) {
+                writes.put(path, edited.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        // The whole need against the free space first, so the refusal names the total.
+        Set<String> newDirs = new LinkedHashSet<>();
+        long clusters = 0;
+        for (Map.Entry<String, byte[]> w : writes.entrySet()) {
+            String path = BootPartitionChanges.normalize(w.getKey());
+            String[] parts = path.split("/");
+            for (int i = 1; i < parts.length; i++) {
+                String dir = String.join("/", Arrays.copyOfRange(parts, 0, i));
+                if (!volume.exists(dir)) {
+                    newDirs.add(dir.toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+            clusters += volume.clustersFor(w.getValue().length) - volume.allocatedBytes(path) / volume.clusterSize();
+        }
+        clusters += newDirs.size();
+        if (clusters > volume.freeClusters()) {
+            throw new ImageException("boot partition '" + label + "' (p" + p.number() + ") has "
+                    + Fat32Volume.kib(volume.freeBytes())
+                    + " free, the node's files need " + Fat32Volume.kib(clusters * volume.clusterSize()));
+        }
+        for (Map.Entry<String, byte[]> w : writes.entrySet()) {
+            String path = BootPartitionChanges.normalize(w.getKey());
+            int slash = path.lastIndexOf('/');
+            if (slash > 0) {
+                volume.mkdirs(path.substring(0, slash));
+            }
+            volume.writeFile(path, w.getValue());
+        }
+    }
+
+    private static String decode(byte[] bytes, String path) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ImageException(path + " on the boot partition is not UTF-8 text; refusing to edit it", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- output
+
+    private interface OutputWriter {
+        Result write(FileChannel out, RandomAccessFile file) throws IOException;
+    }
+
+    private Result writeAtomically(Path output, OutputWriter writer) throws IOException {
+        Path dir = output.getParent();
+        Path temp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".partial");
+        boolean done = false;
+        try {
+            Result result;
+            try (RandomAccessFile file = new RandomAccessFile(temp.toFile(), "rw")) {
+                FileChannel out = file.getChannel();
+                result = writer.write(out, file);
+                out.force(true);
+            }
+            Files.move(temp, output, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
+            syncDirectory(dir);
+            return result;
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not every platform can fsync a directory; the rename itself is still atomic.
+        }
+    }
+
+    private interface BlockSource {
+        /** Fills {@code buf} with the bytes at {@code position} (fewer only at the end); 0 at the end. */
+        int read(byte[] buf, long position) throws IOException;
+    }
+
+    /** Copies blocks, skipping all-zero ones so they become holes; {@code file} sets the final length. */
+    private void sparseCopy(BlockSource source, RandomAccessFile file, FileChannel out, long size) throws IOException {
+        byte[] buf = new byte[BLOCK];
+        byte[] zeros = new byte[BLOCK];
+        long pos = 0;
+        long nextReport = 0;
+        while (size < 0 || pos < size) {
+            int want = size < 0 ? BLOCK : (int) Math.min(BLOCK, size - pos);
+            byte[] block = want == BLOCK ? buf : new byte[want];
+            int n = source.read(block, pos);
+            if (n <= 0) {
+                break;
+            }
+            if (Arrays.mismatch(block, 0, n, zeros, 0, n) >= 0) {
+                Fat32Volume.writeFully(out, pos, ByteBuffer.wrap(block, 0, n));
+            }
+            pos += n;
+            if (pos >= nextReport) {
+                progress.progress(pos, size);
+                nextReport = pos + PROGRESS_STEP;
+            }
+            if (n < want) {
+                break;
+            }
+        }
+        if (size >= 0 && pos != size) {
+            throw new ImageException("the base image ended after " + pos + " of " + size + " bytes");
+        }
+        file.setLength(pos); // a trailing run of zeros becomes a hole too
+        progress.progress(pos, size < 0 ? pos : size);
+    }
+}

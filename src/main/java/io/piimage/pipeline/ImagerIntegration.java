@@ -1,0 +1,93 @@
+package io.piimage.pipeline;
+
+import io.piimage.image.ImagerManifest;
+import io.piimage.plan.Node;
+import io.piimage.plan.PiModel;
+import io.piimage.plan.Plan;
+import io.piimage.plan.Role;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Raspberry Pi Imager for the cards of a plan: with whole node images, a custom repository that lists
+ * every card by node; without them, the {@code rpi-imager --cli} line that writes a base image and seeds
+ * it with the node's cloud-init files.
+ */
+public final class ImagerIntegration {
+
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
+
+    private ImagerIntegration() {
+    }
+
+    /** One node's flashing command; IMAGE and DEVICE are the user's to fill in. */
+    public record CliLine(Node node, String profile, String command) {
+    }
+
+    /**
+     * For each node: {@code rpi-imager --cli --cloudinit-userdata DIR/node/user-data
+     * --cloudinit-networkconfig DIR/node/network-config IMAGE DEVICE}. Imager writes its own meta-data
+     * and instance id; that is fine, the instance id only has to be new for each flash.
+     */
+    public static List<CliLine> cliLines(Plan plan, Path outputDir) {
+        List<CliLine> lines = new ArrayList<>();
+        for (Node node : plan.nodes()) {
+            Path dir = outputDir.resolve(node.name());
+            String command = "rpi-imager --cli --cloudinit-userdata " + shellQuote(dir.resolve("user-data").toString())
+                    + " --cloudinit-networkconfig " + shellQuote(dir.resolve("network-config").toString())
+                    + " IMAGE DEVICE";
+            lines.add(new CliLine(node, plan.imageOf(node), command));
+        }
+        return lines;
+    }
+
+    /** The manifest entry of one node's whole image (an uncompressed .img). */
+    public static ImagerManifest.Entry manifestEntry(Plan plan, Node node, Path image, LocalDate released) throws IOException {
+        List<String> devices = node.model() != null
+                ? List.of(ImagerManifest.deviceTag(node.model().key()))
+                : List.of(ImagerManifest.deviceTag(PiModel.PI3.key()), ImagerManifest.deviceTag(PiModel.PI4.key()),
+                        ImagerManifest.deviceTag(PiModel.PI5.key()));
+        return ImagerManifest.forImageFile(entryName(plan, node), description(plan, node), image, released, devices);
+    }
+
+    /** Writes {@code dir/<cluster>.rpi-imager-manifest} listing every node's image, in plan order. */
+    public static Path writeManifest(Plan plan, Path dir, Map<Node, Path> images, LocalDate released) throws IOException {
+        List<ImagerManifest.Entry> entries = new ArrayList<>();
+        for (Node node : plan.nodes()) {
+            Path image = images.get(node);
+            if (image != null) {
+                entries.add(manifestEntry(plan, node, image, released));
+            }
+        }
+        return ImagerManifest.write(dir, plan.cluster().name(), entries);
+    }
+
+    static String entryName(Plan plan, Node node) {
+        return plan.cluster().name() + ": " + node.name();
+    }
+
+    static String description(Plan plan, Node node) {
+        String what = switch (node.role()) {
+            case CONTROL_PLANE -> node.equals(plan.firstControlPlane())
+                    ? "control plane (first: runs kubeadm init)" : "control plane (joins the cluster)";
+            case WORKER -> "worker";
+            case LOAD_BALANCER -> "load balancer (HAProxy + keepalived for " + plan.endpoint().hostPort() + ")";
+            case GATEWAY -> "gateway (NAT to the home LAN)";
+        };
+        String kubernetes = node.role() == Role.CONTROL_PLANE || node.role() == Role.WORKER
+                ? ", Kubernetes " + plan.cluster().kubernetesVersion() : "";
+        return node.address() + " \u00b7 " + what + kubernetes + " \u00b7 " + plan.imageOf(node);
+    }
+
+    static String shellQuote(String text) {
+        if (SHELL_SAFE.matcher(text).matches()) {
+            return text;
+        }
+        return "'" + text.replace("'", "'\\''") + "'";
+    }
+}
