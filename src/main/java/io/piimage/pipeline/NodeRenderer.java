@@ -85,7 +85,25 @@ final class NodeRenderer {
         model.put("isVipHolder", plan.vipHolders().contains(node));
         model.put("secrets", RoleSecrets.templateValues(plan, node, secrets));
         model.put("instanceId", instanceId(node));
+        model.put("kubeletLabels", KubeletLabels.kubeletFlag(node));
+        Map<String, Map<String, String>> restrictedLabels = new java.util.LinkedHashMap<>();
+        for (Node n : plan.nodes()) {
+            if (n.role().isKubernetes() && !KubeletLabels.restricted(n).isEmpty()) {
+                restrictedLabels.put(n.name(), KubeletLabels.restricted(n));
+            }
+        }
+        model.put("restrictedLabels", restrictedLabels);
+        model.put("sh", (freemarker.template.TemplateMethodModelEx) NodeRenderer::shellQuote);
         return model;
+    }
+
+    /** {@code sh(value)} in templates: one shell word, single-quoted, that bash reads back as exactly the value. */
+    private static Object shellQuote(List<?> arguments) throws freemarker.template.TemplateModelException {
+        if (arguments.size() != 1) {
+            throw new freemarker.template.TemplateModelException("sh() takes one argument");
+        }
+        Object value = freemarker.template.utility.DeepUnwrap.unwrap((freemarker.template.TemplateModel) arguments.get(0));
+        return "'" + String.valueOf(value).replace("'", "'\\''") + "'";
     }
 
     NodeCard render(Node node) throws RenderException {

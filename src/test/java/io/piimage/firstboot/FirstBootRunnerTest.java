@@ -35,7 +35,9 @@ class FirstBootRunnerTest {
         }
         Files.createDirectories(root.resolve("etc/piimage"));
         Files.writeString(root.resolve("etc/piimage/node.env"),
-                "PIIMAGE_NODE=lb1\nPIIMAGE_ROLE=load-balancer\nPIIMAGE_BOOT_MOUNT=/boot/firmware\n");
+                "PIIMAGE_NODE=lb1\nPIIMAGE_ROLE=load-balancer\nPIIMAGE_BOOT_MOUNT=/boot/firmware\n"
+                        // No back-off wait in these tests (the real default is 15 s, doubling up to 300 s).
+                        + "PIIMAGE_RETRY_BASE=0\n");
         Files.createDirectories(root.resolve("boot/firmware"));
         Files.createDirectories(root.resolve("usr/local/lib/piimage/phases"));
         log = root.resolve("calls.log");
@@ -72,7 +74,7 @@ class FirstBootRunnerTest {
 
         ProcessResult status = run("piimage-status");
         assertThat(status.exitCode()).isZero();
-        assertThat(status.stdout()).contains("state=done");
+        assertThat(status.stdout()).contains("state:      done", "phases done: 10-prepare 20-install 50-role");
     }
 
     @Test
@@ -83,17 +85,31 @@ class FirstBootRunnerTest {
         assertThat(failed.stderr()).contains("phase 20-install failed");
         assertThat(Files.readAllLines(log)).containsExactly("prepare", "install");
         String status = Files.readString(root.resolve("boot/firmware/piimage-status.txt"));
-        assertThat(status).contains("phase=20-install", "state=failed", "last_error=exit 1 in phase 20-install")
+        assertThat(status).contains("phase=20-install", "state=failed", "failures=1", "last_error=exit 1 at line 3 (phase 20-install)")
                 .containsPattern("next_retry=\\d{4}-");
         ProcessResult statusCommand = run("piimage-status");
         assertThat(statusCommand.exitCode()).isEqualTo(1);
-        assertThat(statusCommand.stdout()).contains("state=failed");
+        assertThat(statusCommand.stdout()).contains("state:      failed", "last error: exit 1 at line 3 (phase 20-install)",
+                "next retry: 20", "phases done: 10-prepare");
 
         Files.delete(root.resolve("fail-install"));
         ProcessResult resumed = run("piimage-firstboot");
         assertThat(resumed.exitCode()).as(resumed.output()).isZero();
         assertThat(resumed.stderr()).contains("phase 10-prepare: done earlier, skipped");
         assertThat(Files.readAllLines(log)).containsExactly("prepare", "install", "install", "role");
+    }
+
+    @Test
+    void aPhasesOwnErrorMessageIsReportedAndExitHooksRunOnFailure() throws IOException {
+        phase("20-install", "at_exit 'echo released >> \"$ROOT/calls.log\"'; false || fail \"apt-get install kubeadm failed\"");
+        ProcessResult failed = run("piimage-firstboot");
+        assertThat(failed.exitCode()).isNotZero();
+        assertThat(failed.stderr()).contains("error: apt-get install kubeadm failed", "attempt 1");
+        assertThat(Files.readAllLines(log)).containsExactly("prepare", "released");
+        assertThat(Files.readString(root.resolve("var/lib/piimage/state")))
+                .contains("last_error=apt-get install kubeadm failed (phase 20-install)");
+        ProcessResult again = run("piimage-firstboot");
+        assertThat(again.stderr()).contains("attempt 2");
     }
 
     @Test

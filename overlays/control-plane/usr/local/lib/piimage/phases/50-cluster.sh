@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# Phase 50-cluster (control planes): become part of the cluster.
+#  - the first control plane of the plan waits until the endpoint accepts connections (its load
+#    balancer is up), then initialises the cluster with `kubeadm init` -- unless a cluster already
+#    answers (this card was re-flashed), which it joins like any other control plane; after init it
+#    installs the CNI and starts the join watch (labels, and deletes the bootstrap token once every
+#    planned node has joined);
+#  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
+#    `kubeadm join` with its JoinConfiguration (controlPlane section: a control-plane join; with
+#    --config kubeadm does not accept the --control-plane flag itself), then releases the lock.
+# A failed kubeadm step is undone with `kubeadm reset -f`; the runner backs off and retries.
+# shellcheck source=/dev/null
+. "$ROOT/etc/piimage/kubernetes.env"
+# shellcheck source=/dev/null
+. "$ROOT/usr/local/lib/piimage/cluster.sh"
+# shellcheck source=/dev/null
+. "$ROOT/usr/local/lib/piimage/join-lock.sh"
+
+phase_cluster() {
+  pki_snapshot
+  if cluster_member; then
+    log "kubeadm finished on this node earlier; it is part of the cluster"
+  elif [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
+    if [[ "$PIIMAGE_LOAD_BALANCER" != vip-only ]]; then
+      # vip-only: the VIP only comes up on a node with a healthy apiserver, i.e. after init.
+      wait_until "$PIIMAGE_ENDPOINT_WAIT" "$PIIMAGE_ENDPOINT to accept connections" endpoint_accepts \
+        || log "the endpoint does not accept connections yet; looking for a running cluster anyway"
+    fi
+    if cluster_answers; then
+      log "this card joins the running cluster instead of initialising a new one (re-flashed)"
+      join_control_plane
+    else
+      init_cluster
+    fi
+  else
+    wait_until "$PIIMAGE_READY_WAIT" "https://$PIIMAGE_ENDPOINT/readyz" endpoint_ready
+    join_control_plane
+  fi
+  if [[ -e "$STATE_DIR/initialised" ]]; then
+    install_cni
+  fi
+  if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
+    systemctl enable --now piimage-join-watch.timer || fail "cannot start the join watch"
+  fi
+}
+
+init_cluster() {
+  local config="$STATE_DIR/kubeadm-init.yaml" version
+  version="$(kubeadm version -o short)" || fail "kubeadm is not installed"
+  # An unpinned plan says "stable-<minor>": run the version of the kubeadm that was installed.
+  install -m 0600 /dev/null "$config"
+  sed -E "s/^kubernetesVersion: \"stable-[0-9.]+\"\$/kubernetesVersion: \"$version\"/" \
+    "$ROOT/etc/piimage/kubeadm/init.yaml" >"$config"
+  log "kubeadm init (Kubernetes $version, endpoint $PIIMAGE_ENDPOINT)"
+  kubeadm init --config "$config" || kubeadm_failed "kubeadm init"
+  touch "$KUBEADM_DONE" "$STATE_DIR/initialised"
+  log "kubeadm init: done"
+}
+
+join_control_plane() {
+  join_lock_acquire
+  join_membership_ready
+  ensure_bootstrap_token
+  log "kubeadm join (control plane, advertising $PIIMAGE_ADDRESS)"
+  if ! kubeadm join --config "$ROOT/etc/piimage/kubeadm/join.yaml"; then
+    kubeadm_reset
+    join_drop_own_member
+    fail "kubeadm join failed (the node was reset and tries again)"
+  fi
+  touch "$KUBEADM_DONE"
+  join_member_is_voter || log "warning: this node is not (yet) a voting etcd member"
+  join_lock_release
+  log "kubeadm join: done"
+}
+
+# The first control plane deletes the bootstrap token once every planned node has joined, so a card
+# re-flashed later would find it gone. A control plane holds the cluster CA: it mints itself a
+# short-lived admin kubeconfig and re-creates the prebaked token with a short ttl (a no-op while the
+# token still exists).
+ensure_bootstrap_token() {
+  local kubeconfig="$STATE_DIR/rejoin.conf" token output
+  token="$(cat "$ROOT/etc/piimage/bootstrap-token")"
+  install -m 0600 /dev/null "$kubeconfig"
+  if ! kubeadm kubeconfig user --config "$ROOT/etc/piimage/kubeadm/cluster.yaml" \
+    --client-name "piimage-rejoin-$PIIMAGE_NODE" --org kubeadm:cluster-admins --validity-period 1h >"$kubeconfig"; then
+    log "cannot mint a kubeconfig to check the bootstrap token; joining anyway"
+  elif output="$(kubeadm token create "$token" --ttl 2h --kubeconfig "$kubeconfig" 2>&1)"; then
+    log "bootstrap token ${token%%.*} re-created for 2 h (it had been deleted after the first assembly)"
+  elif [[ "$output" != *"already exists"* ]]; then
+    log "cannot re-create the bootstrap token: $output"
+  fi
+  rm -f "$kubeconfig"
+}
+
+install_cni() {
+  local kubeconfig="$ROOT/etc/kubernetes/admin.conf"
+  case "$PIIMAGE_CNI" in
+    flannel)
+      kubectl --kubeconfig "$kubeconfig" apply -f "$ROOT/etc/piimage/cni/flannel.yaml" \
+        || fail "kubectl apply of flannel failed"
+      ;;
+    calico)
+      # The operator's manifests (CRDs included) are too large for a client-side apply.
+      local url
+      while read -r url; do
+        [[ -n "$url" && "$url" != \#* ]] || continue
+        wait_until 600 "$url" kubectl --kubeconfig "$kubeconfig" apply --server-side --force-conflicts -f "$url"
+      done <"$ROOT/etc/piimage/cni/calico-operator-urls"
+      wait_until 300 "the Calico Installation resource (needs the operator's CRDs)" \
+        kubectl --kubeconfig "$kubeconfig" apply -f "$ROOT/etc/piimage/cni/calico.yaml"
+      ;;
+    none)
+      log "cni: none in the plan; install one yourself"
+      return 0
+      ;;
+  esac
+  log "cni: $PIIMAGE_CNI applied"
+}

@@ -1,0 +1,371 @@
+package io.piimage.firstboot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.ExternalTool.ProcessResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * The assembly protocol run for real in network namespaces: each node's rendered piimage-firstboot
+ * (all phases) runs under a systemd stand-in, with stand-ins for kubeadm, kubectl, apt and systemctl.
+ * The kubeadm stand-in grows a REAL etcd cluster from the plan's prebaked etcd CA (learner add,
+ * start, promote), so the join lock (in that etcd, over its JSON gateway with the prebaked client
+ * certificate) and etcd's own one-learner rule are exercised for real. A load-balancer stand-in holds
+ * the VIP. Timing knobs of kubernetes.env are shortened (lock TTL 10 s, back-off 1-2 s).
+ */
+class AssemblyProtocolTest {
+
+    static final int LOCK_TTL = 10;
+
+    @TempDir
+    Path dir;
+
+    int subnet;
+
+    @BeforeEach
+    void tools() {
+        ExternalTool.requireRoot();
+        for (String tool : List.of("ip", "etcd", "etcdctl", "openssl", "curl", "jq", "python3", "setsid")) {
+            ExternalTool.require(tool);
+        }
+        subnet = ThreadLocalRandom.current().nextInt(20, 250);
+    }
+
+    String address(int host) {
+        return "10.77." + subnet + "." + host;
+    }
+
+    String plan(int controlPlanes, int workers) {
+        StringBuilder nodes = new StringBuilder("  - {name: lb1, role: load-balancer, address: " + address(5) + "}\n");
+        for (int i = 1; i <= controlPlanes; i++) {
+            nodes.append("  - {name: cp").append(i).append(", role: control-plane, address: ").append(address(10 + i)).append("}\n");
+        }
+        for (int i = 1; i <= workers; i++) {
+            nodes.append("  - {name: w").append(i).append(", role: worker, address: ").append(address(20 + i)).append("}\n");
+        }
+        return """
+                apiVersion: piimage/v1
+                cluster:
+                  name: pa-proto
+                  kubernetesVersion: "1.31.4"
+                  keyAlgorithm: ecdsa-p256
+                endpoint:
+                  vip: %s
+                  port: 9000
+                  loadBalancer: dedicated
+                network:
+                  subnet: 10.77.%d.0/24
+                  gateway: %s
+                os:
+                  sshAuthorizedKeys: ["%s"]
+                nodes:
+                %s""".formatted(address(10), subnet, address(1), BakedNodes.SSH_KEY, nodes);
+    }
+
+    /** A baked cluster on a namespace LAN, the VIP served by the load-balancer stand-in. */
+    final class Cluster implements AutoCloseable {
+        final BakedNodes baked;
+        final NamespaceLan lan;
+        final List<String> controlPlanes = new ArrayList<>();
+        final List<String> kubernetesNodes = new ArrayList<>();
+
+        Cluster(int controlPlaneCount, int workerCount) {
+            baked = BakedNodes.bake(dir, "pa-proto", plan(controlPlaneCount, workerCount));
+            Map<String, String> hosts = new LinkedHashMap<>();
+            hosts.put("lb", address(10));
+            for (int i = 1; i <= controlPlaneCount; i++) {
+                controlPlanes.add("cp" + i);
+                hosts.put("cp" + i, address(10 + i));
+            }
+            kubernetesNodes.addAll(controlPlanes);
+            for (int i = 1; i <= workerCount; i++) {
+                kubernetesNodes.add("w" + i);
+                hosts.put("w" + i, address(20 + i));
+            }
+            lan = new NamespaceLan(dir, hosts);
+            lan.startLoadBalancer("lb", 9000, controlPlanes.stream().map(hosts::get).toList());
+            for (String node : kubernetesNodes) {
+                layOut(node);
+            }
+        }
+
+        Path root(String node) {
+            return dir.resolve("roots").resolve(node);
+        }
+
+        void layOut(String node) {
+            try {
+                baked.layOut(node, Files.createDirectories(root(node)));
+                Files.writeString(root(node).resolve("etc/piimage/kubernetes.env"), """
+                        # shortened for the test
+                        PIIMAGE_LOCK_TTL=%d
+                        PIIMAGE_LOCK_WAIT=150
+                        PIIMAGE_READY_WAIT=150
+                        PIIMAGE_ENDPOINT_WAIT=30
+                        PIIMAGE_RETRY_BASE=1
+                        PIIMAGE_RETRY_MAX=2
+                        PIIMAGE_POLL=0.5
+                        """.formatted(LOCK_TTL), java.nio.file.StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        void start(List<String> nodes) {
+            for (String node : nodes) {
+                lan.startNode(node, root(node), 150);
+            }
+            lan.go();
+        }
+
+        /** Waits (bounded) until every named node's unit stand-in has exited; returns its exit codes. */
+        Map<String, Integer> await(List<String> nodes, Duration limit) throws Exception {
+            long deadline = System.nanoTime() + limit.toNanos();
+            Map<String, Integer> codes = new LinkedHashMap<>();
+            while (System.nanoTime() < deadline && codes.size() < nodes.size()) {
+                for (String node : nodes) {
+                    Path exit = root(node).resolve("unit-exit");
+                    if (!codes.containsKey(node) && Files.exists(exit) && !Files.readString(exit).isBlank()) {
+                        codes.put(node, Integer.parseInt(Files.readString(exit).strip()));
+                    }
+                }
+                Thread.sleep(200);
+            }
+            return codes;
+        }
+
+        String log(String node) throws IOException {
+            Path log = root(node).resolve("unit.log");
+            return Files.exists(log) ? Files.readString(log) : "(no log)";
+        }
+
+        String logs() throws IOException {
+            StringBuilder out = new StringBuilder();
+            for (String node : kubernetesNodes) {
+                out.append("==== ").append(node).append('\n').append(log(node));
+            }
+            return out.append("==== timeline\n").append(timelineText()).toString();
+        }
+
+        String timelineText() throws IOException {
+            Path timeline = lan.shared.resolve("timeline");
+            return Files.exists(timeline) ? Files.readString(timeline) : "";
+        }
+
+        List<Event> timeline() throws IOException {
+            return timelineText().lines().map(Event::parse).toList();
+        }
+
+        /** The etcd members as etcd reports them, asked with the prebaked client certificate. */
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> members(String via) {
+            Path r = root(via);
+            ProcessResult list = lan.exec("lb", Duration.ofSeconds(20), List.of("etcdctl",
+                    "--endpoints=" + controlPlanes.stream().map(cp -> "https://" + lan.hosts.get(cp) + ":2379")
+                            .collect(Collectors.joining(",")),
+                    "--cacert=" + r.resolve("etc/kubernetes/pki/etcd/ca.crt"),
+                    "--cert=" + r.resolve("etc/piimage/pki/etcd-client.crt"),
+                    "--key=" + r.resolve("etc/piimage/pki/etcd-client.key"),
+                    "member", "list", "-w", "json"));
+            assertThat(list.exitCode()).as(list.output()).isZero();
+            Map<String, Object> json = (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromString(list.stdout());
+            return (List<Map<String, Object>>) json.get("members");
+        }
+
+        List<String> votingMembers(String via) {
+            return members(via).stream()
+                    .filter(m -> !Boolean.TRUE.equals(m.get("isLearner")) && m.get("name") != null)
+                    .map(m -> (String) m.get("name")).sorted().toList();
+        }
+
+        @Override
+        public void close() {
+            lan.close();
+        }
+    }
+
+    record Event(long millis, String what, String node, String detail) {
+        static Event parse(String line) {
+            String[] parts = line.split(" ", 4);
+            return new Event(Long.parseLong(parts[0]), parts[1], parts[2], parts.length > 3 ? parts[3] : "");
+        }
+    }
+
+    /** Learner lifetimes: from the successful member add (join-start) to the promotion (join-end). */
+    static List<long[]> joinIntervals(List<Event> timeline) {
+        List<long[]> intervals = new ArrayList<>();
+        for (Event start : timeline) {
+            if (start.what().equals("join-start")) {
+                timeline.stream()
+                        .filter(e -> e.what().equals("join-end") && e.detail().equals(start.detail()))
+                        .findFirst()
+                        .ifPresent(end -> intervals.add(new long[] {start.millis(), end.millis()}));
+            }
+        }
+        return intervals;
+    }
+
+    static void assertNoOverlap(List<long[]> intervals) {
+        List<long[]> sorted = new ArrayList<>(intervals);
+        sorted.sort((a, b) -> Long.compare(a[0], b[0]));
+        for (int i = 1; i < sorted.size(); i++) {
+            assertThat(sorted.get(i)[0]).as("a join started before the previous one finished").isGreaterThan(sorted.get(i - 1)[1]);
+        }
+    }
+
+    @Test
+    void threeControlPlanesAndAWorkerPoweredOnTogetherAssembleJoiningOneAtATime_kubeadmStandIn() throws Exception {
+        try (Cluster cluster = new Cluster(3, 1)) {
+            long started = System.nanoTime();
+            cluster.start(cluster.kubernetesNodes);
+            Map<String, Integer> codes = cluster.await(cluster.kubernetesNodes, Duration.ofSeconds(150));
+            long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+            assertThat(codes).as(cluster.logs()).containsOnly(
+                    Map.entry("cp1", 0), Map.entry("cp2", 0), Map.entry("cp3", 0), Map.entry("w1", 0));
+            System.out.println("[pa] 3 control planes + 1 worker assembled in " + seconds + " s");
+
+            List<Event> timeline = cluster.timeline();
+            assertThat(timeline.stream().filter(e -> e.what().equals("init-start")).map(Event::node)).containsExactly("cp1");
+            List<long[]> joins = joinIntervals(timeline);
+            assertThat(joins).as(cluster.logs()).hasSize(2);
+            assertNoOverlap(joins);
+            assertThat(cluster.timelineText()).doesNotContain("too many learner");
+            assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");
+
+            for (String node : cluster.kubernetesNodes) {
+                Path root = cluster.root(node);
+                assertThat(Files.readString(root.resolve("boot/firmware/piimage-status.txt"))).contains("state=done");
+                String userData = Files.readString(root.resolve("boot/firmware/user-data"));
+                assertThat(userData).as(node + " boot user-data").doesNotContain("PRIVATE KEY")
+                        .doesNotContain(cluster.baked.file(node, "/etc/piimage/bootstrap-token").strip())
+                        .contains("#cloud-config", "/etc/piimage/node.env");
+                new Load(LoadSettings.builder().build()).loadFromString(userData);
+                assertThat(root.resolve("var/lib/cloud/instance/user-data.txt")).content().doesNotContain("PRIVATE KEY");
+                assertThat(root.resolve("var/lib/cloud/instance/user-data.txt.i")).doesNotExist();
+                assertThat(root.resolve("var/lib/cloud/instance/cloud-config.txt")).doesNotExist();
+                assertThat(root.resolve("var/lib/cloud/instance/obj.pkl")).doesNotExist();
+                assertThat(root.resolve("var/lib/cloud/instance/scripts")).doesNotExist();
+                assertThat(root.resolve("var/lib/piimage/done")).exists();
+            }
+            // The CNI went in right after init, on the first control plane only.
+            assertThat(Files.readString(cluster.root("cp1").resolve("stand-in-calls.log")))
+                    .contains("kubectl --kubeconfig " + cluster.root("cp1") + "/etc/kubernetes/admin.conf apply -f "
+                            + cluster.root("cp1") + "/etc/piimage/cni/flannel.yaml")
+                    .contains("systemctl enable --now piimage-join-watch.timer");
+
+            // The join watch (a timer on cp1): every planned node has joined, so the token goes.
+            ProcessResult watch = cluster.lan.exec("cp1", Duration.ofSeconds(30), List.of("env",
+                    "PATH=" + cluster.lan.bin + ":" + System.getenv("PATH"), "PIIMAGE_ROOT=" + cluster.root("cp1"),
+                    "PA_SHARED=" + cluster.lan.shared, "bash", cluster.root("cp1") + "/usr/local/sbin/piimage-join-watch"));
+            assertThat(watch.exitCode()).as(watch.output()).isZero();
+            assertThat(watch.stderr()).contains("bootstrap token");
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("token-deleted"))).hasSize(1);
+
+            // A second run after success does nothing.
+            for (String node : cluster.kubernetesNodes) {
+                long calls = Files.readAllLines(cluster.root(node).resolve("stand-in-calls.log")).size();
+                ProcessResult again = cluster.lan.exec(node, Duration.ofSeconds(30), List.of("env",
+                        "PATH=" + cluster.lan.bin + ":" + System.getenv("PATH"), "PIIMAGE_ROOT=" + cluster.root(node),
+                        "PA_SHARED=" + cluster.lan.shared, "bash", cluster.root(node) + "/usr/local/sbin/piimage-firstboot"));
+                assertThat(again.exitCode()).isZero();
+                assertThat(again.stderr()).contains("already assembled; nothing to do");
+                assertThat(Files.readAllLines(cluster.root(node).resolve("stand-in-calls.log"))).hasSize((int) calls);
+            }
+
+            // Re-flash cp1 (the first control plane): power it off, give it a fresh card, power it on.
+            cluster.lan.kill("cp1");
+            Files.walk(cluster.root("cp1")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            cluster.layOut("cp1");
+            int initsBefore = (int) cluster.timeline().stream().filter(e -> e.what().equals("init-start")).count();
+            cluster.lan.startNode("cp1", cluster.root("cp1"), 150);
+            Map<String, Integer> reflashed = cluster.await(List.of("cp1"), Duration.ofSeconds(120));
+            assertThat(reflashed).as(cluster.logs()).containsEntry("cp1", 0);
+            assertThat(cluster.log("cp1")).contains("joins the running cluster instead of initialising",
+                    "bootstrap token", "re-created for 2 h");
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("init-start"))).hasSize(initsBefore);
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("join-end") && e.node().equals("cp1"))).hasSize(1);
+            assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");
+        }
+    }
+
+    @Test
+    void fiveControlPlanesPoweredOnTogetherNeverOverlapTheirJoins_kubeadmStandIn() throws Exception {
+        try (Cluster cluster = new Cluster(5, 0)) {
+            long started = System.nanoTime();
+            cluster.start(cluster.kubernetesNodes);
+            Map<String, Integer> codes = cluster.await(cluster.kubernetesNodes, Duration.ofSeconds(150));
+            System.out.println("[pa] 5 control planes assembled in " + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s");
+            assertThat(codes.values()).as(cluster.logs()).hasSize(5).containsOnly(0);
+            List<long[]> joins = joinIntervals(cluster.timeline());
+            assertThat(joins).hasSize(4);
+            assertNoOverlap(joins);
+            assertThat(cluster.timelineText()).doesNotContain("too many learner");
+            assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", "cp2", "cp3", "cp4", "cp5");
+        }
+    }
+
+    @Test
+    void aPlannedControlPlaneThatNeverBootsBlocksNoOne_kubeadmStandIn() throws Exception {
+        try (Cluster cluster = new Cluster(5, 1)) {
+            List<String> booting = cluster.kubernetesNodes.stream().filter(n -> !n.equals("cp3")).toList();
+            cluster.start(booting);
+            Map<String, Integer> codes = cluster.await(booting, Duration.ofSeconds(150));
+            assertThat(codes.values()).as(cluster.logs()).hasSize(5).containsOnly(0);
+            assertNoOverlap(joinIntervals(cluster.timeline()));
+            assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", "cp2", "cp4", "cp5");
+        }
+    }
+
+    @Test
+    void killingTheNodeThatHoldsTheJoinLockMidJoinFreesTheLockWithinItsTtl_kubeadmStandIn() throws Exception {
+        try (Cluster cluster = new Cluster(3, 0)) {
+            Files.writeString(cluster.lan.shared.resolve("pause-next-join"), "");
+            cluster.start(cluster.kubernetesNodes);
+            String victim = null;
+            for (int i = 0; i < 300 && victim == null; i++) {
+                try (var claimed = Files.list(cluster.lan.shared)) {
+                    victim = claimed.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("pause-claimed-by-"))
+                            .map(n -> n.substring("pause-claimed-by-".length())).findFirst().orElse(null);
+                }
+                Thread.sleep(200);
+            }
+            assertThat(victim).as(cluster.logs()).isNotNull();
+            Thread.sleep(1000);
+            long killedAt = System.currentTimeMillis();
+            cluster.lan.kill(victim);
+            String survivor = victim.equals("cp2") ? "cp3" : "cp2";
+
+            Map<String, Integer> codes = cluster.await(List.of("cp1", survivor), Duration.ofSeconds(120));
+            assertThat(codes).as(cluster.logs()).containsEntry("cp1", 0).containsEntry(survivor, 0);
+            long survivorJoined = cluster.timeline().stream()
+                    .filter(e -> e.what().equals("join-start") && e.node().equals(survivor))
+                    .mapToLong(Event::millis).findFirst().orElseThrow();
+            long waited = survivorJoined - killedAt;
+            System.out.println("[pa] lock free " + waited + " ms after the holder was killed (TTL " + LOCK_TTL + " s)");
+            assertThat(waited).as(cluster.logs()).isLessThanOrEqualTo(LOCK_TTL * 1000L + 5000);
+            assertThat(cluster.log(survivor)).contains("removing etcd member", "(" + victim + ")");
+            assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", survivor);
+
+            // The killed node powers on again: it resets what it left and joins.
+            cluster.lan.startNode(victim, cluster.root(victim), 150);
+            Map<String, Integer> again = cluster.await(List.of(victim), Duration.ofSeconds(120));
+            assertThat(again).as(cluster.logs()).containsEntry(victim, 0);
+            assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", "cp2", "cp3");
+        }
+    }
+}
