@@ -163,7 +163,9 @@ final class BakedNodes {
         List<String> scripts = new ArrayList<>();
         files(node).forEach((path, bytes) -> {
             String text = new String(bytes, StandardCharsets.UTF_8);
-            if (text.startsWith("#!") || text.startsWith("# shellcheck shell=bash")) {
+            // Shell only: other interpreters (e.g. the gateway's "#!/usr/sbin/nft -f") are checked by their own tools.
+            String firstLine = text.lines().findFirst().orElse("");
+            if (firstLine.matches("#!\\s*(/usr)?/bin/(env )?(ba)?sh\\b.*") || text.startsWith("# shellcheck shell=bash")) {
                 scripts.add(path);
             }
         });
