@@ -4,6 +4,7 @@ import io.piimage.pipeline.Bake;
 import io.piimage.pipeline.BakeEvent;
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ImagerIntegration;
+import io.piimage.pipeline.NodeImages;
 import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Parameters;
             "  piimage bake examples/makina.yaml                 # -> out/makina/",
             "  piimage bake plan.yaml -o cards.tar.gz           # one archive instead of a directory",
             "  piimage bake plan.yaml --secrets /safe/place/makina.secrets",
+            "  piimage bake plan.yaml --base-image ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz --compress xz",
             "", "Exit codes: 0 baked, 1 invalid plan or failed bake (nothing written), 2 usage error."})
 final class BakeCommand implements Callable<Integer> {
 
@@ -46,6 +48,20 @@ final class BakeCommand implements Callable<Integer> {
             description = "A directory whose cloud-init/ and overlays/ templates override the packaged ones.")
     Path templates;
 
+    @Option(names = "--base-image", paramLabel = "FILE",
+            description = {"Also write DIR/<node>.img per node: this Raspberry Pi image (.img, .img.xz, .img.gz or a .zip",
+                "with one .img) with the node's seed files on its boot partition, and DIR/<cluster>.rpi-imager-manifest.",
+                ".xz needs the xz command (xz-utils)."})
+    Path baseImage;
+
+    @Option(names = "--compress", paramLabel = "none|xz|gz", defaultValue = "none",
+            description = "Compress the node images: none (default), xz (xz -T0, needs xz-utils) or gz.")
+    String compress;
+
+    @Option(names = "--image-profile", paramLabel = "NAME",
+            description = "The base image's profile (ubuntu-24.04, raspios-trixie) instead of recognising it by its boot partition label.")
+    String imageProfile;
+
     @Option(names = {"-q", "--quiet"}, description = "Print only warnings and errors.")
     boolean quiet;
 
@@ -60,12 +76,32 @@ final class BakeCommand implements Callable<Integer> {
             err.println("piimage: error: plan file " + plan + " does not exist");
             return Main.INVALID_INPUT;
         }
+        NodeImages.Compression compression;
+        try {
+            compression = NodeImages.Compression.valueOf(compress.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--compress must be none, xz or gz, not '" + compress + "'");
+        }
+        if (baseImage == null && (!compress.equalsIgnoreCase("none") || imageProfile != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--compress and --image-profile need --base-image");
+        }
+        ProgressBar bar = baseImage != null && !quiet && System.console() != null ? new ProgressBar(System.err) : null;
         try {
             Bake.Result result = Bake.builder(plan)
                     .output(output)
+                    .baseImage(baseImage)
+                    .compression(compression)
+                    .imageProfile(imageProfile)
+                    .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
                     .secretsDir(secrets)
                     .templatesDir(templates)
-                    .events(event -> report(event, out, err))
+                    .events(event -> {
+                        if (bar != null) {
+                            bar.event(event);
+                        }
+                        report(event, out, err);
+                    })
                     .build()
                     .run();
             if (!quiet) {
@@ -73,7 +109,11 @@ final class BakeCommand implements Callable<Integer> {
                         result.plan().cluster().name(), result.output());
                 out.printf("next: copy each node's user-data, meta-data and network-config onto its card's boot partition;%n"
                         + "      then: kubectl --kubeconfig %s get nodes%n", result.output().resolve("admin.conf"));
-                if (Files.isDirectory(result.output())) {
+                if (baseImage != null) {
+                    out.printf("node images: %s/<node>.img%s; flash one per card, or open %s in Raspberry Pi Imager%n",
+                            result.output(), compression == NodeImages.Compression.NONE ? "" : "." + compress.toLowerCase(java.util.Locale.ROOT),
+                            result.output().resolve(result.plan().cluster().name() + ".rpi-imager-manifest"));
+                } else if (Files.isDirectory(result.output())) {
                     printImagerLines(result, out);
                 }
             }
@@ -116,6 +156,13 @@ final class BakeCommand implements Callable<Integer> {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {
             out.printf("  %-16s %-14s %d files%n", rendered.node().name(), rendered.node().role(), rendered.files());
+        } else if (event instanceof BakeEvent.BaseImageDecompressed d && !quiet) {
+            out.printf("decompressed %s (%d MiB) in %.1f s%n", d.source(), d.bytes() >> 20, d.millis() / 1000.0);
+        } else if (event instanceof BakeEvent.BaseImageRecognised r && !quiet) {
+            out.printf("base image %s: %s (%s)%n", r.source(), r.profile(), r.how());
+        } else if (event instanceof BakeEvent.ImageWritten w && !quiet) {
+            out.printf("  %-16s %s (%d MiB) in %.1f s%n", w.node().name() + ".img", w.file().getFileName(),
+                    w.bytes() >> 20, w.millis() / 1000.0);
         }
     }
 }

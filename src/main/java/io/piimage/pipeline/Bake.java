@@ -1,6 +1,7 @@
 package io.piimage.pipeline;
 
 import io.piimage.image.ImageProfiles;
+import io.piimage.image.ProgressListener;
 import io.piimage.pki.ClusterSecrets;
 import io.piimage.pki.Kubeconfig;
 import io.piimage.pki.SecretsException;
@@ -15,11 +16,15 @@ import io.piimage.render.NodeFile;
 import io.piimage.render.RenderException;
 import io.piimage.render.TemplateSource;
 import io.piimage.render.Templates;
+import io.piimage.sink.DirectorySink;
 import io.piimage.sink.Sink;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +44,10 @@ public final class Bake {
     private final Path templatesDir;
     private final Clock clock;
     private final Consumer<BakeEvent> events;
+    private final Path baseImage;
+    private final NodeImages.Compression compression;
+    private final String imageProfile;
+    private final ProgressListener progress;
 
     private Bake(Builder builder) {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
@@ -47,6 +56,10 @@ public final class Bake {
         this.templatesDir = builder.templatesDir;
         this.clock = builder.clock;
         this.events = builder.events;
+        this.baseImage = builder.baseImage;
+        this.compression = builder.compression;
+        this.imageProfile = builder.imageProfile;
+        this.progress = builder.progress;
     }
 
     public static Builder builder(Path planFile) {
@@ -100,17 +113,38 @@ public final class Bake {
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
 
-        if (create) {
-            SecretsStore.write(secrets, secretsPath);
-            events.accept(new BakeEvent.SecretsCreated(secretsPath));
-        } else {
-            events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
-        }
-
         Path target = output != null ? output : defaultOutput(plan);
         Sink sink = Sink.forPath(target);
-        sink.write(tree);
-        events.accept(new BakeEvent.OutputWritten(target));
+        NodeImages images = null;
+        if (baseImage != null) {
+            if (!(sink instanceof DirectorySink)) {
+                throw new BakeException("--base-image writes <node>.img files into a directory; " + target
+                        + " is an archive: give a directory with -o");
+            }
+            // Decompress, recognise and check against the plan before anything (secrets included) is written.
+            images = NodeImages.open(baseImage, target.toAbsolutePath().getParent(), profiles, imageProfile, plan, events);
+        }
+        try {
+            if (create) {
+                SecretsStore.write(secrets, secretsPath);
+                events.accept(new BakeEvent.SecretsCreated(secretsPath));
+            } else {
+                events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
+            }
+            if (images != null) {
+                images.build(cards, compression, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
+            }
+            sink.write(tree);
+            events.accept(new BakeEvent.OutputWritten(target));
+            if (images != null) {
+                Path manifest = images.publish(plan, target, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+                events.accept(new BakeEvent.ImagesPublished(target, cards.size(), manifest));
+            }
+        } finally {
+            if (images != null) {
+                images.close();
+            }
+        }
         return new Result(plan, target, secretsPath, create, cards);
     }
 
@@ -151,6 +185,10 @@ public final class Bake {
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
+        private Path baseImage;
+        private NodeImages.Compression compression = NodeImages.Compression.NONE;
+        private String imageProfile;
+        private ProgressListener progress = ProgressListener.NONE;
 
         private Builder(Path planFile) {
             this.planFile = planFile;
@@ -180,6 +218,28 @@ public final class Bake {
 
         public Builder events(Consumer<BakeEvent> events) {
             this.events = events;
+            return this;
+        }
+
+        /** Also write {@code <node>.img} per node from this base (.img, .img.xz, .img.gz, .zip). */
+        public Builder baseImage(Path baseImage) {
+            this.baseImage = baseImage;
+            return this;
+        }
+
+        public Builder compression(NodeImages.Compression compression) {
+            this.compression = Objects.requireNonNull(compression);
+            return this;
+        }
+
+        /** Force the base image's profile instead of recognising it by its boot partition label. */
+        public Builder imageProfile(String imageProfile) {
+            this.imageProfile = imageProfile;
+            return this;
+        }
+
+        public Builder progress(ProgressListener progress) {
+            this.progress = Objects.requireNonNull(progress);
             return this;
         }
 

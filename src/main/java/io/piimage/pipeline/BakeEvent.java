@@ -22,4 +22,21 @@ public sealed interface BakeEvent {
 
     record OutputWritten(Path output) implements BakeEvent {
     }
+
+    /** A compressed base image was decompressed (once per bake) to {@code temp}. */
+    record BaseImageDecompressed(Path source, Path temp, long bytes, long millis) implements BakeEvent {
+    }
+
+    record BaseImageRecognised(Path source, String profile, String how) implements BakeEvent {
+    }
+
+    record ImageStarted(Node node) implements BakeEvent {
+    }
+
+    /** A node image made in staging; {@code bytes} is the raw image size. */
+    record ImageWritten(Node node, Path file, long bytes, long millis) implements BakeEvent {
+    }
+
+    record ImagesPublished(Path directory, int images, Path manifest) implements BakeEvent {
+    }
 }

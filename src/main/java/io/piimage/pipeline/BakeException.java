@@ -5,4 +5,8 @@ public final class BakeException extends Exception {
     public BakeException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    public BakeException(String message) {
+        super(message);
+    }
 }

@@ -67,6 +67,39 @@ public final class ImagerIntegration {
         return ImagerManifest.write(dir, plan.cluster().name(), entries);
     }
 
+    /** A node image as written: possibly compressed, with the size and SHA-256 of the raw image inside. */
+    public record ImageFile(Path file, long extractSize, String extractSha256) {
+    }
+
+    /**
+     * Like {@link #writeManifest(Plan, Path, Map, LocalDate)} for images that may be compressed
+     * ({@code .img.xz}, {@code .img.gz}): {@code info} gives each one's raw size and SHA-256.
+     */
+    public static Path writeManifest(Plan plan, Path dir, Map<Node, Path> images, LocalDate released,
+                                     java.util.function.Function<Node, ImageFile> info) throws IOException {
+        List<ImagerManifest.Entry> entries = new ArrayList<>();
+        for (Node node : plan.nodes()) {
+            Path image = images.get(node);
+            if (image == null) {
+                continue;
+            }
+            ImageFile f = info.apply(node);
+            boolean compressed = !image.getFileName().toString().endsWith(".img");
+            long downloadSize = compressed ? java.nio.file.Files.size(image) : f.extractSize();
+            String downloadSha = compressed ? NodeImages.sha256(image) : f.extractSha256();
+            entries.add(new ImagerManifest.Entry(entryName(plan, node), description(plan, node), image,
+                    f.extractSize(), f.extractSha256(), downloadSize, downloadSha, released, devices(node), null));
+        }
+        return ImagerManifest.write(dir, plan.cluster().name(), entries);
+    }
+
+    private static List<String> devices(Node node) {
+        return node.model() != null
+                ? List.of(ImagerManifest.deviceTag(node.model().key()))
+                : List.of(ImagerManifest.deviceTag(PiModel.PI3.key()), ImagerManifest.deviceTag(PiModel.PI4.key()),
+                        ImagerManifest.deviceTag(PiModel.PI5.key()));
+    }
+
     static String entryName(Plan plan, Node node) {
         return plan.cluster().name() + ": " + node.name();
     }

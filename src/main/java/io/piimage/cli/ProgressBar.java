@@ -1,0 +1,53 @@
+package io.piimage.cli;
+
+import io.piimage.image.ProgressListener;
+import io.piimage.pipeline.BakeEvent;
+import java.io.PrintStream;
+
+/** A one-line progress bar with MB/s for the node image being written; only used on a terminal. */
+final class ProgressBar implements ProgressListener {
+
+    private static final int WIDTH = 30;
+
+    private final PrintStream err;
+    private String label = "image";
+    private long started = System.nanoTime();
+    private boolean drawn;
+
+    ProgressBar(PrintStream err) {
+        this.err = err;
+    }
+
+    void event(BakeEvent event) {
+        if (event instanceof BakeEvent.ImageStarted s) {
+            label = s.node().name();
+            started = System.nanoTime();
+        } else if (event instanceof BakeEvent.ImageWritten) {
+            clear();
+        }
+    }
+
+    @Override
+    public void progress(long done, long total) {
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        double mbps = done / 1e6 / seconds;
+        StringBuilder line = new StringBuilder("\r").append(String.format("%-16s ", label));
+        if (total > 0) {
+            int filled = (int) (WIDTH * Math.min(1.0, (double) done / total));
+            line.append('[').append("#".repeat(filled)).append(" ".repeat(WIDTH - filled)).append(']')
+                    .append(String.format(" %3d%%", done * 100 / total));
+        }
+        line.append(String.format(" %,d MiB  %.0f MB/s ", done >> 20, mbps));
+        err.print(line);
+        err.flush();
+        drawn = true;
+    }
+
+    private void clear() {
+        if (drawn) {
+            err.print("\r" + " ".repeat(80) + "\r");
+            err.flush();
+            drawn = false;
+        }
+    }
+}

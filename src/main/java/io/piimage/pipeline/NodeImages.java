@@ -1,0 +1,389 @@
+package io.piimage.pipeline;
+
+import io.piimage.image.BootPartitionChanges;
+import io.piimage.image.BootPartitionInjector;
+import io.piimage.image.CmdlineTxt;
+import io.piimage.image.ConfigTxt;
+import io.piimage.image.Fat32Volume;
+import io.piimage.image.ImageException;
+import io.piimage.image.ImageProfile;
+import io.piimage.image.ImageProfiles;
+import io.piimage.image.ImagerManifest;
+import io.piimage.image.MbrPartitionTable;
+import io.piimage.image.ProgressListener;
+import io.piimage.plan.Node;
+import io.piimage.plan.PiModel;
+import io.piimage.plan.Plan;
+import io.piimage.render.NodeFile;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * Whole node images for {@code bake --base-image}: one base image (raw {@code .img}, or {@code .img.xz},
+ * {@code .img.gz}, {@code .zip} decompressed once to a hidden temp file beside the output), recognised by
+ * its boot partition's label, then per node a copy with the node's seed files on the boot partition,
+ * {@code cgroup_enable=memory} on cmdline.txt and, for Pi 5 nodes, {@code kernel=kernel8.img} under
+ * {@code [pi5]} in config.txt.
+ *
+ * <p>Images are made in a hidden staging directory beside the output and only moved into it after the
+ * seed files were written; {@link #close()} deletes every temp file, so a failed bake leaves no image.
+ * {@code xz} (xz-utils) must be installed for {@code .xz} input or output.
+ */
+public final class NodeImages implements AutoCloseable {
+
+    /** How node images are stored. */
+    public enum Compression {
+        NONE(""), XZ(".xz"), GZ(".gz");
+
+        final String suffix;
+
+        Compression(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
+    private static final int BLOCK = 1 << 16;
+
+    private final Path source;
+    private final Path raw;
+    private final boolean rawIsTemp;
+    private final ImageProfile profile;
+    private final List<String> labels;
+    private final Path workDir;
+    private Path staging;
+    private final Map<Node, Staged> staged = new LinkedHashMap<>();
+    private final List<Path> published = new ArrayList<>();
+
+    /** One node image in staging, with what the manifest needs. */
+    record Staged(Path file, long extractSize, String extractSha256) {
+    }
+
+    private NodeImages(Path source, Path raw, boolean rawIsTemp, ImageProfile profile, List<String> labels,
+                       Path workDir) {
+        this.source = source;
+        this.raw = raw;
+        this.rawIsTemp = rawIsTemp;
+        this.profile = profile;
+        this.labels = labels;
+        this.workDir = workDir;
+    }
+
+    public ImageProfile profile() {
+        return profile;
+    }
+
+    /**
+     * Decompresses the base if needed (once), recognises its profile (or takes {@code forcedProfile}) and
+     * checks every node of the plan wants that profile. Nothing but a hidden temp file is written.
+     */
+    static NodeImages open(Path base, Path workDir, ImageProfiles profiles, String forcedProfile, Plan plan,
+                           Consumer<BakeEvent> events) throws BakeException, IOException {
+        if (!Files.isRegularFile(base)) {
+            throw new BakeException("base image " + base + " does not exist");
+        }
+        Files.createDirectories(workDir);
+        ImageProfile forced = null;
+        if (forcedProfile != null) {
+            forced = profiles.find(forcedProfile).orElseThrow(() -> new BakeException("unknown image profile '"
+                    + forcedProfile + "'; known: " + String.join(", ", profiles.names())));
+        }
+        Path raw = decompress(base, workDir, events);
+        boolean temp = !raw.equals(base);
+        try {
+            Recognised recognised = recognise(raw, base, profiles, forced);
+            List<String> wrong = new ArrayList<>();
+            for (Node node : plan.nodes()) {
+                if (!plan.imageOf(node).equals(recognised.profile.name())) {
+                    wrong.add(node.name() + " (" + plan.imageOf(node) + ")");
+                }
+            }
+            if (!wrong.isEmpty()) {
+                throw new BakeException("the base image " + base.getFileName() + " is " + recognised.profile.name()
+                        + " (" + recognised.how + ") but the plan wants another image for " + String.join(", ", wrong)
+                        + "; use a matching base image, or set os.image/the node's image to "
+                        + recognised.profile.name());
+            }
+            events.accept(new BakeEvent.BaseImageRecognised(base, recognised.profile.name(), recognised.how));
+            return new NodeImages(base, raw, temp, recognised.profile, recognised.labels, workDir);
+        } catch (BakeException | IOException | RuntimeException e) {
+            if (temp) {
+                Files.deleteIfExists(raw);
+            }
+            throw e;
+        }
+    }
+
+    private record Recognised(ImageProfile profile, List<String> labels, String how) {
+    }
+
+    private static Recognised recognise(Path raw, Path base, ImageProfiles profiles, ImageProfile forced)
+            throws IOException, BakeException {
+        List<String> found = new ArrayList<>();
+        List<String> fatLabels = new ArrayList<>();
+        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ)) {
+            MbrPartitionTable table;
+            try {
+                table = MbrPartitionTable.read(in);
+            } catch (ImageException e) {
+                throw new BakeException("base image " + base + " is not a Raspberry Pi image: " + e.getMessage(), e);
+            }
+            for (MbrPartitionTable.Partition p : table.partitions()) {
+                String type = Fat32Volume.identify(in, p.byteOffset());
+                Optional<String> label = Fat32Volume.bootSectorLabel(in, p.byteOffset());
+                found.add(p + " " + type + label.map(l -> " '" + l + "'").orElse(""));
+                if (type.equals("FAT32") && label.isPresent()) {
+                    fatLabels.add(label.get());
+                    if (forced == null) {
+                        for (String name : profiles.names()) {
+                            ImageProfile candidate = profiles.get(name);
+                            if (candidate.bootLabel().equalsIgnoreCase(label.get())) {
+                                return new Recognised(candidate, List.of(candidate.bootLabel()),
+                                        "boot partition p" + p.number() + " labelled '" + label.get() + "'");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (forced != null) {
+            List<String> labels = new ArrayList<>(List.of(forced.bootLabel()));
+            labels.addAll(fatLabels);
+            return new Recognised(forced, labels, "--image-profile");
+        }
+        List<String> known = new ArrayList<>();
+        for (String name : profiles.names()) {
+            known.add("'" + profiles.get(name).bootLabel() + "' (" + name + ")");
+        }
+        throw new BakeException("base image " + base + " matches no image profile: found "
+                + (found.isEmpty() ? "no partitions" : String.join(", ", found)) + "; expected a FAT32 boot partition labelled "
+                + String.join(" or ", known) + " (--image-profile NAME forces a profile)");
+    }
+
+    // ---------------------------------------------------------------- base decompression
+
+    private static Path decompress(Path base, Path workDir, Consumer<BakeEvent> events)
+            throws IOException, BakeException {
+        String name = base.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!name.endsWith(".xz") && !name.endsWith(".gz") && !name.endsWith(".zip")) {
+            return base;
+        }
+        long started = System.nanoTime();
+        Path temp = Files.createTempFile(workDir, ".piimage-base-", ".img");
+        boolean ok = false;
+        try {
+            if (name.endsWith(".xz")) {
+                xz(List.of("xz", "-dc", base.toString()), temp, "decompressing " + base);
+            } else if (name.endsWith(".gz")) {
+                try (InputStream in = new GZIPInputStream(Files.newInputStream(base), BLOCK)) {
+                    sparseCopy(in, temp);
+                }
+            } else {
+                try (ZipFile zip = new ZipFile(base.toFile())) {
+                    List<? extends ZipEntry> images = zip.stream()
+                            .filter(e -> !e.isDirectory() && e.getName().toLowerCase(Locale.ROOT).endsWith(".img")).toList();
+                    if (images.size() != 1) {
+                        throw new BakeException(base + " must hold exactly one .img, it holds " + images.size()
+                                + (images.isEmpty() ? "" : ": " + images.stream().map(ZipEntry::getName).toList()));
+                    }
+                    try (InputStream in = zip.getInputStream(images.get(0))) {
+                        sparseCopy(in, temp);
+                    }
+                }
+            }
+            events.accept(new BakeEvent.BaseImageDecompressed(base, temp, Files.size(temp),
+                    (System.nanoTime() - started) / 1_000_000));
+            ok = true;
+            return temp;
+        } finally {
+            if (!ok) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    /** Runs xz with stdout into {@code output}; fails with xz's message. */
+    private static void xz(List<String> command, Path output, String what) throws IOException, BakeException {
+        Process process;
+        try {
+            process = new ProcessBuilder(command)
+                    .redirectOutput(output.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .start();
+        } catch (IOException e) {
+            throw new BakeException(what + " needs the 'xz' command (install xz-utils): " + e.getMessage(), e);
+        }
+        process.getOutputStream().close();
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            int exit = process.waitFor();
+            if (exit != 0) {
+                throw new BakeException(what + ": xz failed (exit " + exit + "): " + stderr);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new BakeException(what + ": interrupted", e);
+        }
+    }
+
+    /** Copies a stream into a file, leaving 64 KiB blocks of zeros as holes. */
+    private static void sparseCopy(InputStream in, Path output) throws IOException {
+        byte[] buf = new byte[BLOCK];
+        byte[] zeros = new byte[BLOCK];
+        long pos = 0;
+        try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "rw")) {
+            FileChannel out = file.getChannel();
+            int n;
+            while ((n = in.readNBytes(buf, 0, BLOCK)) > 0) {
+                if (Arrays.mismatch(buf, 0, n, zeros, 0, n) >= 0) {
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                    while (b.hasRemaining()) {
+                        out.write(b, pos + b.position());
+                    }
+                }
+                pos += n;
+            }
+            file.setLength(pos);
+        }
+    }
+
+    // ---------------------------------------------------------------- node images
+
+    /** The changes that make the base a node's card. */
+    static BootPartitionChanges changes(NodeCard card) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (NodeFile file : card.bootFiles().files()) {
+            files.put(file.path(), file.content());
+        }
+        Map<String, UnaryOperator<String>> edits = new LinkedHashMap<>();
+        edits.put("cmdline.txt", c -> CmdlineTxt.appendOnce(c, "cgroup_enable=memory"));
+        if (card.node().model() == PiModel.PI5) {
+            edits.put("config.txt", c -> ConfigTxt.ensureSection(c, "[pi5]", "kernel=kernel8.img"));
+        }
+        return new BootPartitionChanges(files, edits);
+    }
+
+    /** Makes every node's image in the hidden staging directory. */
+    void build(List<NodeCard> cards, Compression compression, LocalDateTime timestamp, ProgressListener progress,
+               Consumer<BakeEvent> events) throws IOException, BakeException {
+        staging = Files.createTempDirectory(workDir, ".piimage-images-");
+        for (NodeCard card : cards) {
+            Node node = card.node();
+            long started = System.nanoTime();
+            events.accept(new BakeEvent.ImageStarted(node));
+            Path img = staging.resolve(node.name() + ".img");
+            try {
+                new BootPartitionInjector(labels, timestamp, progress).inject(raw, img, changes(card));
+            } catch (ImageException e) {
+                throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
+            }
+            long size = Files.size(img);
+            String sha = sha256(img);
+            Path file = img;
+            if (compression == Compression.XZ) {
+                file = staging.resolve(node.name() + ".img.xz");
+                xz(List.of("xz", "-T0", "-c", img.toString()), file, "compressing " + node.name() + ".img");
+                Files.delete(img);
+            } else if (compression == Compression.GZ) {
+                file = staging.resolve(node.name() + ".img.gz");
+                try (InputStream in = Files.newInputStream(img);
+                     OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), BLOCK), BLOCK)) {
+                    in.transferTo(out);
+                }
+                Files.delete(img);
+            }
+            staged.put(node, new Staged(file, size, sha));
+            events.accept(new BakeEvent.ImageWritten(node, file, size, (System.nanoTime() - started) / 1_000_000));
+        }
+    }
+
+    /** Moves the staged images into {@code dir} and writes the Imager manifest; undoes itself on failure. */
+    Path publish(Plan plan, Path dir, LocalDate released) throws IOException {
+        boolean ok = false;
+        Path manifest = dir.resolve(plan.cluster().name() + ImagerManifest.SUFFIX);
+        try {
+            Map<Node, Path> images = new LinkedHashMap<>();
+            for (Map.Entry<Node, Staged> e : staged.entrySet()) {
+                Path target = dir.resolve(e.getValue().file().getFileName().toString());
+                Files.move(e.getValue().file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                published.add(target);
+                images.put(e.getKey(), target);
+            }
+            ImagerIntegration.writeManifest(plan, dir, images, released, node -> {
+                Staged s = staged.get(node);
+                return new ImagerIntegration.ImageFile(images.get(node), s.extractSize(), s.extractSha256());
+            });
+            ok = true;
+            return manifest;
+        } finally {
+            if (!ok) {
+                for (Path p : published) {
+                    Files.deleteIfExists(p);
+                }
+                Files.deleteIfExists(manifest);
+            }
+        }
+    }
+
+    /** Deletes the decompressed base and the staging directory (with anything not published). */
+    @Override
+    public void close() throws IOException {
+        if (rawIsTemp) {
+            Files.deleteIfExists(raw);
+        }
+        if (staging != null && Files.exists(staging)) {
+            try (Stream<Path> walk = Files.walk(staging)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    Path source() {
+        return source;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            byte[] buf = new byte[1 << 20];
+            while (in.read(buf) >= 0) {
+                // digesting
+            }
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

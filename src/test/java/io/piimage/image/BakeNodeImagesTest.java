@@ -1,0 +1,239 @@
+package io.piimage.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.cli.CliRunner;
+import io.piimage.image.TestImages.Image;
+import io.piimage.image.TestImages.Layout;
+import io.piimage.pipeline.Bake;
+import io.piimage.pipeline.BakeEvent;
+import io.piimage.pipeline.NodeImages;
+import io.piimage.plan.Node;
+import io.piimage.testing.ExternalTool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bake --base-image}: whole node images from images built by the real tools. */
+class BakeNodeImagesTest {
+
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-01T00:00:00Z"), ZoneOffset.UTC);
+    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop";
+    static final List<String> SEEDS = List.of("user-data", "meta-data", "network-config");
+
+    @TempDir
+    Path tmp;
+
+    Path plan(String image) throws IOException {
+        String yaml = "apiVersion: piimage/v1\n"
+                + "cluster: {name: tiny, kubernetesVersion: \"1.31\"}\n"
+                + "endpoint: {vip: 10.30.0.10, port: 6443, loadBalancer: vip-only}\n"
+                + "network: {subnet: 10.30.0.0/24, gateway: 10.30.0.1}\n"
+                + "os: {image: " + image + ", sshAuthorizedKeys: [\"" + KEY + "\"]}\n"
+                + "nodes:\n"
+                + "  - {name: cp1, role: control-plane, address: 10.30.0.11, model: pi5}\n"
+                + "  - {name: w1, role: worker, address: 10.30.0.21, model: pi4}\n";
+        return Files.writeString(tmp.resolve("tiny.yaml"), yaml);
+    }
+
+    Bake.Result bake(Path plan, Path base, Path out, NodeImages.Compression compression, List<BakeEvent> events)
+            throws Exception {
+        return Bake.builder(plan).output(out).clock(CLOCK).baseImage(base).compression(compression)
+                .events(events::add).build().run();
+    }
+
+    private void assertNodeImage(Image base, Path img, Path seedDir, Node node) throws IOException {
+        assertThat(Files.size(img)).isEqualTo(Files.size(base.path()));
+        Map<String, byte[]> files = TestImages.readAllWithMtools(img, base.bootOffset(),
+                tmp.resolve("read-" + img.getFileName() + System.nanoTime()));
+        for (String seed : SEEDS) {
+            assertThat(files.get(seed)).as(seed).isEqualTo(Files.readAllBytes(seedDir.resolve(seed)));
+        }
+        String cmdline = new String(files.get("cmdline.txt"), StandardCharsets.UTF_8);
+        assertThat(cmdline.split("cgroup_enable=memory", -1)).hasSize(2);
+        String baseRoot = new String(base.bootFiles().get("cmdline.txt"), StandardCharsets.US_ASCII)
+                .replaceAll("(?s).*(root=\\S+).*", "$1");
+        assertThat(cmdline).contains(baseRoot + " ");
+        String config = new String(files.get("config.txt"), StandardCharsets.UTF_8);
+        if (node.model() == io.piimage.plan.PiModel.PI5) {
+            assertThat(config).contains("[pi5]\nkernel=kernel8.img");
+        } else {
+            assertThat(files.get("config.txt")).isEqualTo(base.bootFiles().get("config.txt"));
+        }
+        assertThat(files.get("kernel8.img")).isEqualTo(base.bootFiles().get("kernel8.img"));
+        TestImages.assertFsckClean(base, img, tmp);
+        assertThat(TestImages.sameRegion(base.path(), img, 0, base.bootOffset())).isTrue();
+        assertThat(TestImages.sameRegion(base.path(), img, base.bootOffset() + base.bootLength(),
+                Files.size(base.path()))).isTrue();
+    }
+
+    @Test
+    void ubuntuBaseGivesEveryNodeItsSeedCmdlineAndPi5ConfigAndAManifest() throws Exception {
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        String baseSha = TestImages.sha256(base.path());
+        Path out = tmp.resolve("out");
+        List<BakeEvent> events = new ArrayList<>();
+        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, events);
+
+        assertThat(TestImages.sha256(base.path())).isEqualTo(baseSha);
+        for (Node node : result.plan().nodes()) {
+            assertNodeImage(base, out.resolve(node.name() + ".img"), out.resolve(node.name()), node);
+        }
+        assertThat(events).noneMatch(e -> e instanceof BakeEvent.BaseImageDecompressed);
+        assertThat(events).filteredOn(e -> e instanceof BakeEvent.BaseImageRecognised)
+                .singleElement().extracting(e -> ((BakeEvent.BaseImageRecognised) e).profile()).isEqualTo("ubuntu-24.04");
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> manifest = (Map<String, Object>) new org.snakeyaml.engine.v2.api.Load(org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).loadFromString(
+                Files.readString(out.resolve("tiny.rpi-imager-manifest")));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> os = (List<Map<String, Object>>) manifest.get("os_list");
+        assertThat(os).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            Node node = result.plan().nodes().get(i);
+            Path img = out.resolve(node.name() + ".img");
+            assertThat(os.get(i).get("name")).isEqualTo("tiny: " + node.name());
+            assertThat(os.get(i).get("url")).isEqualTo(img.toUri().toString());
+            assertThat(os.get(i).get("extract_sha256")).isEqualTo(TestImages.sha256(img));
+            assertThat(((Number) os.get(i).get("extract_size")).longValue()).isEqualTo(Files.size(img));
+        }
+        assertNoTempFiles();
+    }
+
+    @Test
+    void raspiosXzBaseIsDecompressedOnceAndGzOutputMatchesUncompressed() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.PI_OS);
+        TestImages.ok(List.of("xz", "-k", "-0", "-T0", base.path().toString()), null);
+        Path xz = Path.of(base.path() + ".xz");
+        Path plan = plan("raspios-trixie");
+
+        List<BakeEvent> events = new ArrayList<>();
+        Bake.Result result = bake(plan, xz, tmp.resolve("out-gz"), NodeImages.Compression.GZ, events);
+        assertThat(events).filteredOn(e -> e instanceof BakeEvent.BaseImageDecompressed).hasSize(1);
+        assertThat(events).filteredOn(e -> e instanceof BakeEvent.ImageWritten).hasSize(2);
+
+        Path plain = tmp.resolve("out-plain");
+        bake(plan, base.path(), plain, NodeImages.Compression.NONE, new ArrayList<>());
+        for (Node node : result.plan().nodes()) {
+            Path gz = tmp.resolve("out-gz").resolve(node.name() + ".img.gz");
+            assertThat(tmp.resolve("out-gz").resolve(node.name() + ".img")).doesNotExist();
+            Path unpacked = tmp.resolve(node.name() + "-unpacked.img");
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(gz));
+                 OutputStream o = Files.newOutputStream(unpacked)) {
+                in.transferTo(o);
+            }
+            assertThat(TestImages.sha256(unpacked)).isEqualTo(TestImages.sha256(plain.resolve(node.name() + ".img")));
+            assertNodeImage(base, unpacked, plain.resolve(node.name()), node);
+            // Same secrets, same clock: the gz bake's seed files are the plain bake's.
+            for (String seed : SEEDS) {
+                assertThat(Files.readAllBytes(tmp.resolve("out-gz").resolve(node.name()).resolve(seed)))
+                        .isEqualTo(Files.readAllBytes(plain.resolve(node.name()).resolve(seed)));
+            }
+        }
+        assertNoTempFiles();
+    }
+
+    @Test
+    void xzOutputThroughTheCli() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", base.path().toString(), "--compress", "xz");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("base image").contains("ubuntu-24.04").contains("cp1.img");
+        Path unpacked = tmp.resolve("cp1-unpacked.img");
+        TestImages.ok(List.of("sh", "-c", "xz -dc " + out.resolve("cp1.img.xz") + " > " + unpacked), null);
+        assertNodeImage(base, unpacked, out.resolve("cp1"), planNode("cp1"));
+        String manifest = Files.readString(out.resolve("tiny.rpi-imager-manifest"));
+        assertThat(manifest).contains(TestImages.sha256(unpacked)).contains(TestImages.sha256(out.resolve("cp1.img.xz")));
+    }
+
+    private Node planNode(String name) throws Exception {
+        return io.piimage.plan.PlanLoader.load(tmp.resolve("tiny.yaml"), ImageProfiles.packaged().names())
+                .plan().node(name).orElseThrow();
+    }
+
+    @Test
+    void profileMismatchExitsOneAndWritesNothing() throws Exception {
+        Image base = TestImages.build(tmp, Layout.PI_OS);
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", base.path().toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("raspios-trixie").contains("'bootfs'").contains("cp1 (ubuntu-24.04)")
+                .contains("nothing was written");
+        assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    @Test
+    void forcedProfileOverridesTheLabel() throws Exception {
+        Image base = TestImages.build(tmp, Layout.PI_OS);
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(), "-q",
+                "--base-image", base.path().toString(), "--image-profile", "ubuntu-24.04");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertNodeImage(base, out.resolve("w1.img"), out.resolve("w1"), planNode("w1"));
+    }
+
+    @Test
+    void unknownImageIsRefusedNamingWhatWasFound() throws Exception {
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        // Relabel the boot partition so no profile matches.
+        TestImages.ok(List.of("mlabel", "-i", base.mtoolsTarget(), "::MYBOOT"), null);
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", base.path().toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("matches no image profile").contains("p1 (type 0x0c").contains("FAT32 'MYBOOT'")
+                .contains("p2 (type 0x83").contains("ext4").contains("'system-boot'").contains("'bootfs'");
+        assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+
+        Path notAnImage = Files.writeString(tmp.resolve("notes.img"), "hello");
+        run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", notAnImage.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("not a Raspberry Pi image");
+        assertThat(out).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    @Test
+    void failureWhileMakingImagesLeavesNoImages() throws Exception {
+        // A base whose boot partition has no cmdline.txt: recognised, but the edit fails for the first node.
+        Map<String, byte[]> files = TestImages.prefill(Layout.UBUNTU);
+        files.remove("cmdline.txt");
+        Image base = TestImages.build(tmp, Layout.UBUNTU, "32", 64, files);
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", base.path().toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("node cp1").contains("cmdline.txt");
+        assertThat(out).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    private void assertNoTempFiles() throws IOException {
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString()))
+                    .noneMatch(n -> n.startsWith(".piimage-") || n.endsWith(".partial") || n.startsWith(".out"));
+        }
+    }
+}
