@@ -186,15 +186,20 @@ public final class Certificates {
 
     /** Whether a private key belongs to a certificate (same public key). */
     public static boolean matches(X509Certificate certificate, PrivateKey key) {
+        return sameKeyPair(certificate.getPublicKey(), key);
+    }
+
+    /** Whether a private key and a public key form one pair: a signature by one verifies with the other. */
+    static boolean sameKeyPair(PublicKey publicKey, PrivateKey privateKey) {
         try {
             byte[] challenge = "piimage key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            String algorithm = key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+            String algorithm = privateKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
             java.security.Signature signer = java.security.Signature.getInstance(algorithm);
-            signer.initSign(key);
+            signer.initSign(privateKey);
             signer.update(challenge);
             byte[] signature = signer.sign();
             java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
-            verifier.initVerify(certificate.getPublicKey());
+            verifier.initVerify(publicKey);
             verifier.update(challenge);
             return verifier.verify(signature);
         } catch (GeneralSecurityException e) {
@@ -203,25 +208,31 @@ public final class Certificates {
     }
 
     static KeyAlgorithm algorithmOf(PrivateKey key) {
-        if (key instanceof java.security.interfaces.RSAPrivateKey rsa) {
-            int bits = rsa.getModulus().bitLength();
-            return bits > 3072 ? KeyAlgorithm.RSA_4096 : bits > 2048 ? KeyAlgorithm.RSA_3072 : KeyAlgorithm.RSA_2048;
+        if (key instanceof java.security.interfaces.RSAKey rsa) {
+            return rsaAlgorithm(rsa.getModulus().bitLength());
         }
-        if (key instanceof java.security.interfaces.ECPrivateKey ec) {
-            return ec.getParams().getOrder().bitLength() > 256 ? KeyAlgorithm.ECDSA_P384 : KeyAlgorithm.ECDSA_P256;
+        if (key instanceof java.security.interfaces.ECKey ec) {
+            return ecAlgorithm(ec.getParams().getOrder().bitLength());
         }
         throw new IllegalArgumentException("unsupported key " + key.getAlgorithm());
     }
 
     static KeyAlgorithm algorithmOf(PublicKey key) {
-        if (key instanceof java.security.interfaces.RSAPublicKey rsa) {
-            int bits = rsa.getModulus().bitLength();
-            return bits > 3072 ? KeyAlgorithm.RSA_4096 : bits > 2048 ? KeyAlgorithm.RSA_3072 : KeyAlgorithm.RSA_2048;
+        if (key instanceof java.security.interfaces.RSAKey rsa) {
+            return rsaAlgorithm(rsa.getModulus().bitLength());
         }
-        if (key instanceof java.security.interfaces.ECPublicKey ec) {
-            return ec.getParams().getOrder().bitLength() > 256 ? KeyAlgorithm.ECDSA_P384 : KeyAlgorithm.ECDSA_P256;
+        if (key instanceof java.security.interfaces.ECKey ec) {
+            return ecAlgorithm(ec.getParams().getOrder().bitLength());
         }
         throw new IllegalArgumentException("unsupported key " + key.getAlgorithm());
+    }
+
+    private static KeyAlgorithm rsaAlgorithm(int bits) {
+        return bits > 3072 ? KeyAlgorithm.RSA_4096 : bits > 2048 ? KeyAlgorithm.RSA_3072 : KeyAlgorithm.RSA_2048;
+    }
+
+    private static KeyAlgorithm ecAlgorithm(int orderBits) {
+        return orderBits > 256 ? KeyAlgorithm.ECDSA_P384 : KeyAlgorithm.ECDSA_P256;
     }
 
     private static X500Name name(String commonName, List<String> organizations) {

@@ -107,7 +107,7 @@ public final class SecretsStore {
             KeyAndCertificate etcdClient = pair(dir, "etcd-client", algorithm);
             PrivateKey saPrivate = Pem.readPrivateKey(read(dir, "sa.key"));
             PublicKey saPublic = Pem.readPublicKey(read(dir, "sa.pub"), saPrivate.getAlgorithm().equals("RSA") ? "RSA" : "EC");
-            if (Certificates.algorithmOf(saPublic) != algorithm || !sameKeyPair(saPublic, saPrivate)) {
+            if (Certificates.algorithmOf(saPublic) != algorithm || !Certificates.sameKeyPair(saPublic, saPrivate)) {
                 throw new SecretsException("sa.key and sa.pub are not one " + algorithm + " key pair");
             }
             BootstrapToken token;
@@ -158,22 +158,6 @@ public final class SecretsStore {
             leaf.certificate().verify(issuer.certificate().getPublicKey());
         } catch (java.security.GeneralSecurityException e) {
             throw new SecretsException(leafName + " is not signed by " + issuerName);
-        }
-    }
-
-    private static boolean sameKeyPair(PublicKey publicKey, PrivateKey privateKey) {
-        try {
-            String algorithm = privateKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
-            byte[] data = {1, 2, 3};
-            java.security.Signature signer = java.security.Signature.getInstance(algorithm);
-            signer.initSign(privateKey);
-            signer.update(data);
-            java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
-            verifier.initVerify(publicKey);
-            verifier.update(data);
-            return verifier.verify(signer.sign());
-        } catch (java.security.GeneralSecurityException e) {
-            return false;
         }
     }
 
