@@ -16,5 +16,7 @@ table inet piimage_filter {
         type filter hook forward priority filter; policy drop;
         ct state established,related accept
         iifname "${nodeInterface}" oifname "${node.uplink}" ip saddr ${network.subnet} accept
+        # The home LAN may reach the cluster (as in seed 001): the operator's kubectl talks to the VIP.
+        iifname "${node.uplink}" oifname "${nodeInterface}" ip daddr ${network.subnet} accept
     }
 }
