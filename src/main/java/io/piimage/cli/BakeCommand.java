@@ -58,6 +58,11 @@ final class BakeCommand implements Callable<Integer> {
             description = "Compress the node images: none (default), xz (xz -T0, needs xz-utils) or gz.")
     String compress;
 
+    @Option(names = "--checksums",
+            description = {"Put each node image's SHA-256 in the Imager manifest, so Imager checks what it reads.",
+                "Reads every image once more: about 0.7 s per GiB of image here."})
+    boolean checksums;
+
     @Option(names = "--image-profile", paramLabel = "NAME",
             description = "The base image's profile (ubuntu-24.04, raspios-trixie) instead of recognising it by its boot partition label.")
     String imageProfile;
@@ -83,8 +88,9 @@ final class BakeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--compress must be none, xz or gz, not '" + compress + "'");
         }
-        if (baseImage == null && (!compress.equalsIgnoreCase("none") || imageProfile != null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--compress and --image-profile need --base-image");
+        if (baseImage == null && (!compress.equalsIgnoreCase("none") || imageProfile != null || checksums)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--compress, --checksums and --image-profile need --base-image");
         }
         ProgressBar bar = baseImage != null && !quiet && System.console() != null ? new ProgressBar(System.err) : null;
         try {
@@ -92,6 +98,7 @@ final class BakeCommand implements Callable<Integer> {
                     .output(output)
                     .baseImage(baseImage)
                     .compression(compression)
+                    .checksums(checksums)
                     .imageProfile(imageProfile)
                     .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
                     .secretsDir(secrets)

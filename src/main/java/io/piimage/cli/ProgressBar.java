@@ -4,14 +4,17 @@ import io.piimage.image.ProgressListener;
 import io.piimage.pipeline.BakeEvent;
 import java.io.PrintStream;
 
-/** A one-line progress bar with MB/s for the node image being written; only used on a terminal. */
+/**
+ * A one-line progress bar with MB/s for the node images being written (a few at once, so the bar counts
+ * the bytes copied for all of them); only used on a terminal.
+ */
 final class ProgressBar implements ProgressListener {
 
     private static final int WIDTH = 30;
 
     private final PrintStream err;
-    private String label = "image";
-    private long started = System.nanoTime();
+    private long started = -1;
+    private int written;
     private boolean drawn;
 
     ProgressBar(PrintStream err) {
@@ -19,19 +22,19 @@ final class ProgressBar implements ProgressListener {
     }
 
     void event(BakeEvent event) {
-        if (event instanceof BakeEvent.ImageStarted s) {
-            label = s.node().name();
+        if (event instanceof BakeEvent.ImageStarted && started < 0) {
             started = System.nanoTime();
         } else if (event instanceof BakeEvent.ImageWritten) {
-            clear();
+            written++;
+            clear(); // the command prints a line for the image; the next report redraws the bar below it
         }
     }
 
     @Override
     public void progress(long done, long total) {
-        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        double seconds = Math.max(1e-3, (System.nanoTime() - (started < 0 ? System.nanoTime() : started)) / 1e9);
         double mbps = done / 1e6 / seconds;
-        StringBuilder line = new StringBuilder("\r").append(String.format("%-16s ", label));
+        StringBuilder line = new StringBuilder("\r").append(String.format("images (%d done) ", written));
         if (total > 0) {
             int filled = (int) (WIDTH * Math.min(1.0, (double) done / total));
             line.append('[').append("#".repeat(filled)).append(" ".repeat(WIDTH - filled)).append(']')

@@ -42,7 +42,8 @@ public final class ImagerManifest {
     /**
      * One node image. {@code extract*} describe the raw image once decompressed, {@code download*} the
      * file as stored (the same for an uncompressed {@code .img}). {@code devices} are Imager's device tags
-     * (pi3-64bit, pi4-64bit, pi5-64bit); empty means every device. {@code icon} may be null.
+     * (pi3-64bit, pi4-64bit, pi5-64bit); empty means every device. {@code icon} may be null, and so may
+     * both SHA-256s (an entry without checksums; Imager then only verifies its own write).
      */
     public record Entry(String name, String description, Path image, long extractSize, String extractSha256,
                         long downloadSize, String downloadSha256, LocalDate releaseDate, List<String> devices, String icon) {
@@ -64,7 +65,10 @@ public final class ImagerManifest {
         }
 
         private static String checkSha(String name, String sha) {
-            String lower = Objects.requireNonNull(sha, "sha256").toLowerCase(Locale.ROOT);
+            if (sha == null) {
+                return null;
+            }
+            String lower = sha.toLowerCase(Locale.ROOT);
             if (!SHA256.matcher(lower).matches()) {
                 throw new IllegalArgumentException(name + ": '" + sha + "' is not a SHA-256 in hex");
             }
@@ -96,9 +100,13 @@ public final class ImagerManifest {
             }
             os.put("url", entry.image().toAbsolutePath().normalize().toUri().toString());
             os.put("extract_size", entry.extractSize());
-            os.put("extract_sha256", entry.extractSha256());
+            if (entry.extractSha256() != null) {
+                os.put("extract_sha256", entry.extractSha256());
+            }
             os.put("image_download_size", entry.downloadSize());
-            os.put("image_download_sha256", entry.downloadSha256());
+            if (entry.downloadSha256() != null) {
+                os.put("image_download_sha256", entry.downloadSha256());
+            }
             os.put("release_date", entry.releaseDate().toString());
             if (!entry.devices().isEmpty()) {
                 os.put("devices", entry.devices());

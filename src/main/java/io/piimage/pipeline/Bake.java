@@ -46,6 +46,7 @@ public final class Bake {
     private final Consumer<BakeEvent> events;
     private final Path baseImage;
     private final NodeImages.Compression compression;
+    private final boolean checksums;
     private final String imageProfile;
     private final ProgressListener progress;
 
@@ -58,6 +59,7 @@ public final class Bake {
         this.events = builder.events;
         this.baseImage = builder.baseImage;
         this.compression = builder.compression;
+        this.checksums = builder.checksums;
         this.imageProfile = builder.imageProfile;
         this.progress = builder.progress;
     }
@@ -132,7 +134,7 @@ public final class Bake {
                 events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
             }
             if (images != null) {
-                images.build(cards, compression, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
+                images.build(cards, compression, checksums, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
             }
             sink.write(tree);
             events.accept(new BakeEvent.OutputWritten(target));
@@ -187,6 +189,7 @@ public final class Bake {
         private Consumer<BakeEvent> events = event -> { };
         private Path baseImage;
         private NodeImages.Compression compression = NodeImages.Compression.NONE;
+        private boolean checksums;
         private String imageProfile;
         private ProgressListener progress = ProgressListener.NONE;
 
@@ -229,6 +232,12 @@ public final class Bake {
 
         public Builder compression(NodeImages.Compression compression) {
             this.compression = Objects.requireNonNull(compression);
+            return this;
+        }
+
+        /** Put each node image's SHA-256 in the Imager manifest (reads every image once more). */
+        public Builder checksums(boolean checksums) {
+            this.checksums = checksums;
             return this;
         }
 

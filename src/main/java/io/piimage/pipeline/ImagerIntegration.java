@@ -46,34 +46,17 @@ public final class ImagerIntegration {
         return lines;
     }
 
-    /** The manifest entry of one node's whole image (an uncompressed .img). */
-    public static ImagerManifest.Entry manifestEntry(Plan plan, Node node, Path image, LocalDate released) throws IOException {
-        List<String> devices = node.model() != null
-                ? List.of(ImagerManifest.deviceTag(node.model().key()))
-                : List.of(ImagerManifest.deviceTag(PiModel.PI3.key()), ImagerManifest.deviceTag(PiModel.PI4.key()),
-                        ImagerManifest.deviceTag(PiModel.PI5.key()));
-        return ImagerManifest.forImageFile(entryName(plan, node), description(plan, node), image, released, devices);
-    }
-
-    /** Writes {@code dir/<cluster>.rpi-imager-manifest} listing every node's image, in plan order. */
-    public static Path writeManifest(Plan plan, Path dir, Map<Node, Path> images, LocalDate released) throws IOException {
-        List<ImagerManifest.Entry> entries = new ArrayList<>();
-        for (Node node : plan.nodes()) {
-            Path image = images.get(node);
-            if (image != null) {
-                entries.add(manifestEntry(plan, node, image, released));
-            }
-        }
-        return ImagerManifest.write(dir, plan.cluster().name(), entries);
-    }
-
-    /** A node image as written: possibly compressed, with the size and SHA-256 of the raw image inside. */
+    /**
+     * A node image as written: possibly compressed, with the size and SHA-256 of the raw image inside
+     * ({@code extractSha256} null when the bake made no checksums).
+     */
     public record ImageFile(Path file, long extractSize, String extractSha256) {
     }
 
     /**
-     * Like {@link #writeManifest(Plan, Path, Map, LocalDate)} for images that may be compressed
-     * ({@code .img.xz}, {@code .img.gz}): {@code info} gives each one's raw size and SHA-256.
+     * Writes {@code dir/<cluster>.rpi-imager-manifest} listing every node's image, in plan order, which
+     * may be compressed ({@code .img.xz}, {@code .img.gz}): {@code info} gives each one's raw size and
+     * SHA-256. Without a SHA-256 the entry has no checksums at all; Imager then verifies only its own write.
      */
     public static Path writeManifest(Plan plan, Path dir, Map<Node, Path> images, LocalDate released,
                                      java.util.function.Function<Node, ImageFile> info) throws IOException {
@@ -86,7 +69,8 @@ public final class ImagerIntegration {
             ImageFile f = info.apply(node);
             boolean compressed = !image.getFileName().toString().endsWith(".img");
             long downloadSize = compressed ? java.nio.file.Files.size(image) : f.extractSize();
-            String downloadSha = compressed ? NodeImages.sha256(image) : f.extractSha256();
+            String downloadSha = f.extractSha256() == null ? null
+                    : compressed ? NodeImages.sha256(image) : f.extractSha256();
             entries.add(new ImagerManifest.Entry(entryName(plan, node), description(plan, node), image,
                     f.extractSize(), f.extractSha256(), downloadSize, downloadSha, released, devices(node), null));
         }

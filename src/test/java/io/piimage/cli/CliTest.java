@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +59,18 @@ class CliTest {
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("--no-such-flag");
         assertThat(piimage("frobnicate").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void imageOptionsWithoutABaseImageAreAUsageErrorThatWritesNothing() {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        for (String option : List.of("--checksums", "--compress=xz", "--image-profile=ubuntu-24.04")) {
+            Run run = piimage("bake", plan.toString(), "-o", dir.resolve("out").toString(), option);
+            assertThat(run.exitCode()).as(option).isEqualTo(2);
+            assertThat(run.err()).as(option).contains("need --base-image");
+        }
+        assertThat(dir.resolve("out")).doesNotExist();
+        assertThat(dir.resolve("makina.secrets")).doesNotExist();
     }
 
     @Test

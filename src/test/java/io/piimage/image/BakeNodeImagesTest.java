@@ -51,8 +51,20 @@ class BakeNodeImagesTest {
 
     Bake.Result bake(Path plan, Path base, Path out, NodeImages.Compression compression, List<BakeEvent> events)
             throws Exception {
+        return bake(plan, base, out, compression, false, events);
+    }
+
+    Bake.Result bake(Path plan, Path base, Path out, NodeImages.Compression compression, boolean checksums,
+                     List<BakeEvent> events) throws Exception {
         return Bake.builder(plan).output(out).clock(CLOCK).baseImage(base).compression(compression)
-                .events(events::add).build().run();
+                .checksums(checksums).events(events::add).build().run();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> manifestEntries(Path manifest) throws IOException {
+        Map<String, Object> root = (Map<String, Object>) new org.snakeyaml.engine.v2.api.Load(
+                org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).loadFromString(Files.readString(manifest));
+        return (List<Map<String, Object>>) root.get("os_list");
     }
 
     private void assertNodeImage(Image base, Path img, Path seedDir, Node node) throws IOException {
@@ -86,7 +98,7 @@ class BakeNodeImagesTest {
         String baseSha = TestImages.sha256(base.path());
         Path out = tmp.resolve("out");
         List<BakeEvent> events = new ArrayList<>();
-        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, events);
+        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, true, events);
 
         assertThat(TestImages.sha256(base.path())).isEqualTo(baseSha);
         for (Node node : result.plan().nodes()) {
@@ -96,11 +108,7 @@ class BakeNodeImagesTest {
         assertThat(events).filteredOn(e -> e instanceof BakeEvent.BaseImageRecognised)
                 .singleElement().extracting(e -> ((BakeEvent.BaseImageRecognised) e).profile()).isEqualTo("ubuntu-24.04");
 
-        @SuppressWarnings("unchecked")
-        Map<String, Object> manifest = (Map<String, Object>) new org.snakeyaml.engine.v2.api.Load(org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).loadFromString(
-                Files.readString(out.resolve("tiny.rpi-imager-manifest")));
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> os = (List<Map<String, Object>>) manifest.get("os_list");
+        List<Map<String, Object>> os = manifestEntries(out.resolve("tiny.rpi-imager-manifest"));
         assertThat(os).hasSize(2);
         for (int i = 0; i < 2; i++) {
             Node node = result.plan().nodes().get(i);
@@ -109,6 +117,24 @@ class BakeNodeImagesTest {
             assertThat(os.get(i).get("url")).isEqualTo(img.toUri().toString());
             assertThat(os.get(i).get("extract_sha256")).isEqualTo(TestImages.sha256(img));
             assertThat(((Number) os.get(i).get("extract_size")).longValue()).isEqualTo(Files.size(img));
+        }
+        assertNoTempFiles();
+    }
+
+    @Test
+    void withoutChecksumsTheManifestHasNoneAndImagesKeepTheBasesHoles() throws Exception {
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path out = tmp.resolve("out");
+        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, new ArrayList<>());
+        List<Map<String, Object>> os = manifestEntries(out.resolve("tiny.rpi-imager-manifest"));
+        assertThat(os).hasSize(2).allSatisfy(entry -> assertThat(entry)
+                .doesNotContainKeys("extract_sha256", "image_download_sha256").containsKeys("extract_size", "url"));
+        for (Node node : result.plan().nodes()) {
+            Path img = out.resolve(node.name() + ".img");
+            assertNodeImage(base, img, out.resolve(node.name()), node);
+            // Only the data runs were copied: the image occupies far fewer blocks than its length.
+            long allocated = Long.parseLong(TestImages.ok(List.of("stat", "-c", "%b", img.toString()), null).stdout().strip()) * 512;
+            assertThat(allocated).as("allocated bytes of " + img).isLessThan(Files.size(img) / 2);
         }
         assertNoTempFiles();
     }
@@ -153,7 +179,7 @@ class BakeNodeImagesTest {
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path out = tmp.resolve("out");
         CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
-                "--base-image", base.path().toString(), "--compress", "xz");
+                "--base-image", base.path().toString(), "--compress", "xz", "--checksums");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("base image").contains("ubuntu-24.04").contains("cp1.img");
         Path unpacked = tmp.resolve("cp1-unpacked.img");

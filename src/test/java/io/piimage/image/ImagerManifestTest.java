@@ -35,7 +35,7 @@ class ImagerManifestTest {
                   "minItems": 1,
                   "items": {
                     "type": "object",
-                    "required": ["name", "description", "url", "extract_size", "extract_sha256",
+                    "required": ["name", "description", "url", "extract_size",
                                  "image_download_size", "release_date", "init_format"],
                     "properties": {
                       "name": {"type": "string", "minLength": 1},
@@ -92,6 +92,19 @@ class ImagerManifestTest {
         // A space in the file name is percent-encoded in the file:// URL.
         assertThat((String) list.get(1).get("url")).startsWith("file:///").contains("makina%20worker1.img");
         assertThat(list.get(1)).doesNotContainKey("devices");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void anEntryWithoutChecksumsLeavesBothOut() throws Exception {
+        Path image = Files.write(dir.resolve("w1.img"), new byte[512]);
+        LocalDate day = LocalDate.of(2026, 1, 2);
+        String json = ImagerManifest.render(List.of(ImagerManifest.uncompressed("c: w1", "", image, 512, null, day, List.of())));
+        assertThat(JsonSchemaValidator.validate(OS_LIST_SCHEMA, List.of(json), dir).get(0).valid()).as(json).isTrue();
+        Map<String, Object> entry = ((List<Map<String, Object>>) ((Map<String, Object>)
+                new Load(LoadSettings.builder().build()).loadFromString(json)).get("os_list")).get(0);
+        assertThat(entry).doesNotContainKeys("extract_sha256", "image_download_sha256")
+                .containsEntry("extract_size", 512).containsEntry("image_download_size", 512);
     }
 
     @Test
