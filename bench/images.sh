@@ -9,7 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${RUNS:-5}"
-nodes="${NODES:-5}"
+nodes="${NODES:-8}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/piimage-bench-images.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 results="$root/bench/results"
@@ -53,6 +53,10 @@ key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL
   for i in $(seq 2 "$nodes"); do printf '  - {name: n%d, role: worker, address: 10.30.0.%d, model: pi4}\n' "$i" $((10 + i)); done
 } >"$work/plan.yaml"
 "$root/piimage" bake -q "$work/plan.yaml" -o "$work/seeds"   # secrets + the seed files the baseline copies
+# The same cluster with its first node only: the bake's fixed cost (JVM start, plan, base scan) shows
+# apart from the cost per image. Same secrets directory name: plan1.secrets is made once here.
+head -n 7 "$work/plan.yaml" >"$work/plan1.yaml"
+"$root/piimage" bake -q "$work/plan1.yaml" -o "$work/seeds1" 2>/dev/null
 
 cat >"$work/baseline.sh" <<EOF
 #!/bin/sh
@@ -70,9 +74,13 @@ xz -k -T0 -1 "$base"
 echo "base: $(du -h --apparent-size "$base" | cut -f1) apparent, $(du -h "$base" | cut -f1) allocated; .xz $(du -h "$base.xz" | cut -f1)"
 
 hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/images.json" \
-  --prepare "rm -rf $work/out-bake $work/out-baseline $work/out-xz" \
-  -n "piimage bake --base-image base.img ($nodes nodes, with manifest)" \
+  --prepare "rm -rf $work/out-bake $work/out-one $work/out-sums $work/out-baseline $work/out-xz" \
+  -n "piimage bake --base-image base.img ($nodes nodes)" \
      "$root/piimage bake -q $work/plan.yaml -o $work/out-bake --base-image $base" \
+  -n "piimage bake --base-image base.img (1 node)" \
+     "$root/piimage bake -q $work/plan1.yaml -o $work/out-one --base-image $base" \
+  -n "piimage bake --base-image base.img --checksums ($nodes nodes, SHA-256 of every image)" \
+     "$root/piimage bake -q $work/plan.yaml -o $work/out-sums --base-image $base --checksums" \
   -n "baseline: cp --sparse=always + mcopy x$nodes" "$work/baseline.sh" \
   -n "piimage bake --base-image base.img.xz ($nodes nodes)" \
      "$root/piimage bake -q $work/plan.yaml -o $work/out-xz --base-image $base.xz" \
@@ -80,8 +88,17 @@ hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/ima
 
 echo
 echo "machine: $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -r)"
-python3 - "$results/images.json" <<'PY'
+python3 - "$results/images.json" "$nodes" <<'PY'
 import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
+results = json.load(open(sys.argv[1]))["results"]
+nodes = int(sys.argv[2])
+for r in results:
     print(f"  {r['median']:7.2f} s median  (min {r['min']:.2f}, max {r['max']:.2f})  {r['command']}")
+med = {r["command"]: r["median"] for r in results}
+bake_n = next(v for k, v in med.items() if k.startswith("piimage bake --base-image base.img (") and "1 node" not in k)
+bake_1 = next(v for k, v in med.items() if "(1 node)" in k)
+base_n = next(v for k, v in med.items() if k.startswith("baseline"))
+print(f"per image: piimage {(bake_n - bake_1) / (nodes - 1) * 1000:.0f} ms after a fixed {bake_1 - (bake_n - bake_1) / (nodes - 1):.2f} s"
+      f" (medians of {nodes} and 1 node); baseline {base_n / nodes * 1000:.0f} ms;"
+      f" whole bake per image {bake_n / nodes * 1000:.0f} ms")
 PY
