@@ -13,13 +13,8 @@ vrrp_script chk_endpoint {
     script "/etc/keepalived/piimage-check-endpoint"
     interval 1
     timeout 3
-<#if endpoint.loadBalancer.key() == "vip-only">
-    # The check asks the apiserver itself (2 s to answer; a dead one refuses at once), so one failure
-    # is enough to move the VIP within about 2 s.
+    # One failure moves the VIP: the check itself asks twice where one answer could be lost.
     fall 1
-<#else>
-    fall 2
-</#if>
     rise 2
 <#if endpoint.vrrp.preempt>
     # preempt: a failing check lowers the priority below every healthy peer's, which then preempts.
