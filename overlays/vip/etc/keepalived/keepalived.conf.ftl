@@ -16,20 +16,24 @@ vrrp_script chk_endpoint {
     # One failure moves the VIP: the check itself asks twice where one answer could be lost.
     fall 1
     rise 2
-<#if endpoint.vrrp.preempt>
-    # preempt: a failing check lowers the priority below every healthy peer's, which then preempts.
-    weight -60
-</#if>
+    # No weight: a failing check puts the instance in FAULT, which drops the VIP and sends a priority-0
+    # advert, so a peer takes over after its skew time (< 1 s). A weight would only lower the priority,
+    # and a backup ignores a lower-priority master until its master-down timer runs out (3 x advert_int
+    # + skew): 4.3-4.7 s measured. The check passes while no apiserver is healthy anywhere, so FAULT
+    # never reaches every node at once (the VIP stays up while kubeadm init runs behind it).
 }
 
 vrrp_instance ${cluster.name?upper_case?replace("-", "_")}_ENDPOINT {
 <#assign index = vipHolders?seq_index_of(node)>
 <#if endpoint.vrrp.preempt>
-    # preempt: the first holder of the plan is preferred and takes the VIP back once healthy.
+    # preempt: the first holder of the plan is preferred: it leaves FAULT once its check passes again
+    # (rise 2), discards the lower-priority adverts of the current holder and takes the VIP back when
+    # its master-down timer runs out. The others rank by their order in the plan.
     state ${(index == 0)?then("MASTER", "BACKUP")}
     priority ${(index == 0)?then(150, 100 - index)}
 <#else>
     # No preempt (seed 003): equal priority, whoever holds the VIP keeps it; a failing check moves it.
+    # BACKUP: keepalived ignores nopreempt with state MASTER.
     state BACKUP
     priority 100
     nopreempt
