@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The dedicated topology for real: two load-balancer namespaces run the rendered haproxy.cfg and
  * keepalived.conf in front of three stand-in apiservers (a small TLS server answering /healthz, not
  * Kubernetes); a client namespace talks to the VIP. Measured: one VIP holder, a dead backend out of
- * rotation with no failed client request, the VIP moving when the active HAProxy dies; with
+ * rotation losing no more than the request in flight, the VIP moving when the active HAProxy dies; with
  * preempt: false no take-back, with preempt: true the preferred load balancer takes the VIP back.
  */
 class DedicatedFailoverTest {
@@ -75,12 +75,14 @@ class DedicatedFailoverTest {
             String standby = active.equals("lb1") ? "lb2" : "lb1";
             assertThat(curlVip(lan)).isEqualTo("ok");
 
-            // 2. A dead backend leaves rotation within 3 s, and no client request fails meanwhile.
+            // 2. A dead backend leaves rotation within 3 s; no client request fails meanwhile but the one
+            //    the backend was in the middle of when it was killed.
             Duration down;
+            Instant killed;
             ClientLoop client = new ClientLoop(lan, "client", URL);
             try (client) {
                 Thread.sleep(1000);
-                Instant killed = Instant.now();
+                killed = Instant.now();
                 TestLan.kill(apiservers.get("cp2"));
                 down = null;
                 while (down == null && Duration.between(killed, Instant.now()).toSeconds() < 10) {
@@ -94,7 +96,7 @@ class DedicatedFailoverTest {
             assertThat(down).as("cp2 marked DOWN").isNotNull();
             System.out.printf("[pe] dedicated: dead backend out of rotation after %d ms; %s%n", down.toMillis(), client.summary());
             assertThat(down).isLessThan(Duration.ofSeconds(3));
-            assertThat(client.failures()).isEmpty();
+            ClientLoop.assertAtMostTheRequestInFlightFailed(client.failures(), killed);
             assertThat(client.ok()).isGreaterThan(5);
 
             // 3. The active HAProxy dies: the VIP moves to the standby within 3 s.
@@ -168,6 +170,10 @@ class DedicatedFailoverTest {
             System.out.printf("[pe] dedicated preempt: client: %s; %d failed while the VIP moved, %d while lb1 took it back%n",
                     client.summary(), whileMoving.size(), whileTakenBack);
             assertThat(moved).isLessThan(Duration.ofSeconds(3));
+            assertThat(ClientLoop.span(whileMoving)).as("requests failed only while the VIP moved").isLessThan(Duration.ofSeconds(3));
+            // Both load balancers' HAProxy forward while lb1 takes the VIP back: at most the request in
+            // flight at the switch (its packets then reach lb1, which knows no such connection) fails.
+            assertThat(whileTakenBack).isLessThanOrEqualTo(1);
             assertThat(takenBack).isLessThan(Duration.ofSeconds(8));
             assertThat(curlVip(lan)).isEqualTo("ok");
         }
