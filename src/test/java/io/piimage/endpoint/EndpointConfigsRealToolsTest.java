@@ -114,7 +114,7 @@ class EndpointConfigsRealToolsTest {
                         "virtual_router_id " + result.plan().endpoint().vrrp().routerId(), "10.200.99.10/24 dev eth0", "advert_int 1");
                 assertThat(conf.text().contains("nopreempt")).isEqualTo(!preempt);
                 // FAULT semantics: a failing check releases the VIP at once; no weight on the track script.
-                assertThat(conf.text()).contains("fall 1").doesNotContainPattern("(?m)^\\s*weight");
+                assertThat(conf.text()).contains(mode.equals("vip-only") ? "fall 1" : "fall 2").doesNotContainPattern("(?m)^\\s*weight");
                 boolean preferred = preempt && result.plan().vipHolders().get(0).equals(card.node());
                 assertThat(conf.text()).contains(preferred ? "state MASTER" : "state BACKUP",
                         preferred ? "priority 150" : "priority " + (preempt ? 100 - result.plan().vipHolders().indexOf(card.node()) : 100));
