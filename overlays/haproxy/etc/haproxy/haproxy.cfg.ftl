@@ -42,3 +42,11 @@ backend kube-apiserver
 <#list controlPlanes as cp>
     server ${cp.name} ${cp.address}:6443
 </#list>
+
+# For keepalived's check only (/etc/keepalived/piimage-check-endpoint): 200 while at least one
+# apiserver is in rotation, 503 while none is. HAProxy neither forwards nor logs monitor-uri requests.
+frontend endpoint-monitor
+    mode http
+    bind unix@/run/haproxy/endpoint-monitor.sock mode 600
+    monitor-uri /backends-up
+    monitor fail if { nbsrv(kube-apiserver) lt 1 }

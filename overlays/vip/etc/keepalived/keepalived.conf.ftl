@@ -14,27 +14,33 @@ vrrp_script chk_endpoint {
     interval 1
     timeout 3
 <#if endpoint.loadBalancer.key() == "vip-only">
-    # The check asks the apiserver itself (2 s to answer; a dead one refuses at once), so one failure
+    # The check asks the apiserver itself (1 s to answer; a dead one refuses at once), so one failure
     # is enough to move the VIP within about 2 s.
     fall 1
 <#else>
+    # Two failures: with fall 1 a check slowed past its 1 s bounds by a loaded CPU moved the VIP for
+    # nothing (seen in StackedFailoverTest with two CPU hogs on two cores).
     fall 2
 </#if>
     rise 2
-<#if endpoint.vrrp.preempt>
-    # preempt: a failing check lowers the priority below every healthy peer's, which then preempts.
-    weight -60
-</#if>
+    # No weight: a failing check puts the instance in FAULT, which drops the VIP and sends a priority-0
+    # advert, so a peer takes over after its skew time (< 1 s). A weight would only lower the priority,
+    # and a backup ignores a lower-priority master until its master-down timer runs out (3 x advert_int
+    # + skew): 4.3-4.7 s measured. The check passes while no apiserver is healthy anywhere, so FAULT
+    # never reaches every node at once (the VIP stays up while kubeadm init runs behind it).
 }
 
 vrrp_instance ${cluster.name?upper_case?replace("-", "_")}_ENDPOINT {
 <#assign index = vipHolders?seq_index_of(node)>
 <#if endpoint.vrrp.preempt>
-    # preempt: the first holder of the plan is preferred and takes the VIP back once healthy.
+    # preempt: the first holder of the plan is preferred: it leaves FAULT once its check passes again
+    # (rise 2), discards the lower-priority adverts of the current holder and takes the VIP back when
+    # its master-down timer runs out. The others rank by their order in the plan.
     state ${(index == 0)?then("MASTER", "BACKUP")}
     priority ${(index == 0)?then(150, 100 - index)}
 <#else>
     # No preempt (seed 003): equal priority, whoever holds the VIP keeps it; a failing check moves it.
+    # BACKUP: keepalived ignores nopreempt with state MASTER.
     state BACKUP
     priority 100
     nopreempt

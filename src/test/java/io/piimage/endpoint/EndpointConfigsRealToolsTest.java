@@ -77,7 +77,7 @@ class EndpointConfigsRealToolsTest {
     }
 
     @ParameterizedTest(name = "{0} port {1} preempt {2} unicast {3}")
-    @CsvSource({"dedicated,9000,false,true", "dedicated,6443,true,false", "stacked,8443,false,true", "vip-only,6443,true,true",
+    @CsvSource({"dedicated,9000,false,true", "dedicated,6443,true,false", "stacked,8443,false,true", "stacked,8443,true,false", "vip-only,6443,true,true",
             "vip-only,6443,false,false"})
     void haproxyAndKeepalivedAcceptEveryRenderedConfig(String mode, int port, boolean preempt, boolean unicast) throws Exception {
         Path haproxy = ExternalTool.require("haproxy");
@@ -97,7 +97,8 @@ class EndpointConfigsRealToolsTest {
                         .replace("chroot /var/lib/haproxy", "")
                         .replace("/run/haproxy/admin.sock", dir.resolve("admin.sock").toString());
                 assertThat(cfg).contains("bind *:" + port, "mode tcp", "option httpchk GET /healthz", "check-ssl verify none",
-                        "inter 1s fall 2 rise 2", "option redispatch", "timeout tunnel 1h");
+                        "inter 1s fall 2 rise 2", "option redispatch", "timeout tunnel 1h",
+                        "monitor-uri /backends-up", "monitor fail if { nbsrv(kube-apiserver) lt 1 }");
                 for (var cp : result.plan().controlPlanes()) {
                     assertThat(cfg).contains("server " + cp.name() + " " + cp.address() + ":6443");
                 }
@@ -112,6 +113,11 @@ class EndpointConfigsRealToolsTest {
                 assertThat(conf.text()).contains("auth_pass " + Files.readString(result.secretsDir().resolve("vrrp-password")).strip(),
                         "virtual_router_id " + result.plan().endpoint().vrrp().routerId(), "10.200.99.10/24 dev eth0", "advert_int 1");
                 assertThat(conf.text().contains("nopreempt")).isEqualTo(!preempt);
+                // FAULT semantics: a failing check releases the VIP at once; no weight on the track script.
+                assertThat(conf.text()).contains(mode.equals("vip-only") ? "fall 1" : "fall 2").doesNotContainPattern("(?m)^\\s*weight");
+                boolean preferred = preempt && result.plan().vipHolders().get(0).equals(card.node());
+                assertThat(conf.text()).contains(preferred ? "state MASTER" : "state BACKUP",
+                        preferred ? "priority 150" : "priority " + (preempt ? 100 - result.plan().vipHolders().indexOf(card.node()) : 100));
                 assertThat(conf.text().contains("unicast_peer")).isEqualTo(unicast);
                 Path script = materialize(card, "/etc/keepalived/piimage-check-endpoint");
                 Path confFile = dir.resolve(card.node().name() + "-keepalived.conf");

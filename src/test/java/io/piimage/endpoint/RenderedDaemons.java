@@ -1,5 +1,6 @@
 package io.piimage.endpoint;
 
+import io.piimage.pipeline.Bake;
 import io.piimage.pipeline.NodeCard;
 import io.piimage.pki.Certificates;
 import io.piimage.pki.KeyAlgorithm;
@@ -13,6 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Starts the daemons of a baked node inside a {@link TestLan} host with the RENDERED configuration:
@@ -25,6 +28,14 @@ final class RenderedDaemons {
             Certificates.newCertificateAuthority("stand-in-ca", KeyAlgorithm.ECDSA_P256, Instant.now(), RANDOM);
 
     private RenderedDaemons() {
+    }
+
+    /** Bakes {@link EndpointConfigsRealToolsTest#plan} through the real pipeline; the cards by node name. */
+    static Map<String, NodeCard> bake(Path dir, String mode, int port, boolean preempt) throws Exception {
+        Path planFile = Files.writeString(dir.resolve("plan.yaml"), EndpointConfigsRealToolsTest.plan(mode, port, preempt, true));
+        Map<String, NodeCard> cards = new TreeMap<>();
+        Bake.builder(planFile).output(dir.resolve("out")).build().run().cards().forEach(c -> cards.put(c.node().name(), c));
+        return cards;
     }
 
     static String text(NodeCard card, String path) {
@@ -46,7 +57,7 @@ final class RenderedDaemons {
     static Path startHaproxy(TestLan lan, String host, NodeCard card) throws IOException {
         Path haproxy = ExternalTool.require("haproxy");
         String cfg = text(card, "/etc/haproxy/haproxy.cfg")
-                .replace("/run/haproxy/admin.sock", adminSocket(lan, host).toString())
+                .replace("/run/haproxy/", runPrefix(lan, host))
                 .replace("chroot /var/lib/haproxy", "");
         Path cfgFile = Files.writeString(lan.runDir.resolve(host + "-haproxy.cfg"), cfg);
         restartHaproxy(lan, host, haproxy, cfgFile);
@@ -56,6 +67,11 @@ final class RenderedDaemons {
     static void restartHaproxy(TestLan lan, String host, Path haproxy, Path cfgFile) {
         lan.sh(lan.ip.toString(), "netns", "exec", lan.ns(host), haproxy.toString(), "-D", "-f", cfgFile.toString(),
                 "-p", lan.pidFile(host + "-haproxy").toString());
+    }
+
+    /** Where /run/haproxy/ files (admin and monitor sockets) of {@code host} go. */
+    static String runPrefix(TestLan lan, String host) {
+        return lan.runDir.resolve(host + "-").toString();
     }
 
     static Path adminSocket(TestLan lan, String host) {
@@ -68,7 +84,7 @@ final class RenderedDaemons {
         ExternalTool.require("curl");
         lan.sh(lan.ip.toString(), "netns", "exec", lan.ns(host), "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1");
         Path check = lan.runDir.resolve(host + "-check");
-        Files.write(check, card.nodeFiles().file("/etc/keepalived/piimage-check-endpoint").orElseThrow().content());
+        Files.writeString(check, text(card, "/etc/keepalived/piimage-check-endpoint").replace("/run/haproxy/", runPrefix(lan, host)));
         Files.setPosixFilePermissions(check, PosixFilePermissions.fromString("rwxr-xr-x"));
         String conf = text(card, "/etc/keepalived/keepalived.conf").replace("/etc/keepalived/piimage-check-endpoint", check.toString());
         Path confFile = Files.writeString(lan.runDir.resolve(host + "-keepalived.conf"), conf);

@@ -152,6 +152,29 @@ final class TestLan implements AutoCloseable {
         throw new AssertionError(host + " did not take " + address + " within " + limit);
     }
 
+    /** Polls until one host other than {@code old} is the single holder; returns how long that took, or fails after {@code limit}. */
+    Duration waitUntilMovedFrom(String old, List<String> candidates, String address, Duration limit) throws InterruptedException {
+        Instant start = Instant.now();
+        while (Duration.between(start, Instant.now()).compareTo(limit) < 0) {
+            List<String> holders = holders(candidates, address);
+            if (holders.size() == 1 && !holders.get(0).equals(old)) {
+                return Duration.between(start, Instant.now());
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(address + " did not leave " + old + " within " + limit + " (now: " + holders(candidates, address) + ")");
+    }
+
+    /** Fails unless {@code host}, and only it, holds the address at every poll for {@code period}. */
+    void assertHeldSteadily(String host, List<String> candidates, String address, Duration period) throws InterruptedException {
+        Instant start = Instant.now();
+        while (Duration.between(start, Instant.now()).compareTo(period) < 0) {
+            assertThat(holders(candidates, address)).as("holders of " + address + " after "
+                    + Duration.between(start, Instant.now()).toMillis() + " ms").containsExactly(host);
+            Thread.sleep(100);
+        }
+    }
+
     @Override
     public void close() throws IOException {
         for (Process process : processes) {
