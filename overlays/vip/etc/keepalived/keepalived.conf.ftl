@@ -12,7 +12,9 @@ global_defs {
 vrrp_script chk_endpoint {
     script "/etc/keepalived/piimage-check-endpoint"
     interval 1
-    timeout 3
+    # The check bounds every request it makes: ~4 s at worst, usually well under 1 s. keepalived's
+    # timeout lies above that, to catch only a hung script: a timed-out check counts as failed.
+    timeout 5
 <#if endpoint.loadBalancer.key() == "vip-only">
     # The check asks the apiserver itself (1 s to answer; a dead one refuses at once), so one failure
     # is enough to move the VIP within about 2 s.
