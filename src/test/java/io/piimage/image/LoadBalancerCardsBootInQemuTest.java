@@ -1,0 +1,205 @@
+package io.piimage.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.pipeline.Bake;
+import io.piimage.testing.DebianRootfs;
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.ExternalTool.ProcessResult;
+import io.piimage.testing.QemuVm;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole path from plan to a booted node, with stand-ins only where a Pi cannot run here: the cards
+ * are baked by {@code bake --base-image} from a base image in the Ubuntu raspi layout (FAT32
+ * {@code system-boot} at 1 MiB, ext4 {@code writable}), whose root file system is an x86-64 Debian made
+ * by debootstrap ({@link DebianRootfs}) instead of arm64 Ubuntu, and they boot in QEMU (TCG) with the
+ * kernel given on QEMU's command line instead of the Pi firmware reading config.txt and cmdline.txt.
+ * Everything after the kernel is real: cloud-init finding the seed on the boot partition, our write_files
+ * and modes, the first-boot unit and its phases, keepalived and HAProxy electing and moving the VIP
+ * between two load balancers on a virtual cable (a TCP connection on 127.0.0.1).
+ */
+class LoadBalancerCardsBootInQemuTest {
+
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-01T00:00:00Z"), ZoneOffset.UTC);
+    static final long MIB = 1 << 20;
+    static final long BOOT_START = MIB;
+    static final long BOOT_LENGTH = 64 * MIB;
+    static final long ROOT_START = BOOT_START + BOOT_LENGTH;
+    /** What the console shows first; TCG boots take 80-100 s here, two VMs on two cores somewhat more. */
+    static final Duration BOOT = Duration.ofMinutes(6);
+
+    static final String PLAN = """
+            apiVersion: piimage/v1
+            cluster: {name: bootlab, kubernetesVersion: "1.31"}
+            endpoint: {vip: 10.77.0.240, port: 9000, loadBalancer: dedicated}
+            network: {subnet: 10.77.0.0/24, gateway: 10.77.0.1, interface: eth0}
+            os:
+              image: ubuntu-24.04
+              sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
+            nodes:
+              - {name: lb1, role: load-balancer, address: 10.77.0.241}
+              - {name: lb2, role: load-balancer, address: 10.77.0.242}
+              - {name: cp1, role: control-plane, address: 10.77.0.251}
+            """;
+
+    /** Kept when the test fails: the consoles and the network captures tell what happened. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path tmp;
+
+    @Test
+    void twoLoadBalancerCardsBootInQemuStandInsRunTheirFirstBootAndMoveTheVip() throws Exception {
+        for (String tool : List.of("qemu-system-x86_64", "debugfs", "sfdisk", "mkfs.vfat", "mkfs.ext4", "mcopy")) {
+            ExternalTool.require(tool);
+        }
+        Path rootfs = DebianRootfs.cached();
+        Path base = buildBase(rootfs);
+
+        Path plan = Files.writeString(tmp.resolve("bootlab.yaml"), PLAN);
+        Path out = tmp.resolve("out");
+        Bake.builder(plan).output(out).clock(CLOCK).baseImage(base).build().run();
+
+        // Kernel arguments a Pi would take from cmdline.txt; net.ifnames=0 names the NIC eth0 as on a Pi.
+        String append = "root=LABEL=writable ro console=ttyS0 panic=-1 net.ifnames=0"
+                + " systemd.journald.forward_to_console=1";
+        QemuVm.Lan lan = QemuVm.lan();
+        try (QemuVm lb1 = QemuVm.boot("lb1", tmp, DebianRootfs.kernel(rootfs), DebianRootfs.initrd(rootfs), append,
+                out.resolve("lb1.img"), lan, true, "52:54:00:77:00:41");
+             QemuVm lb2 = QemuVm.boot("lb2", tmp, DebianRootfs.kernel(rootfs), DebianRootfs.initrd(rootfs), append,
+                     out.resolve("lb2.img"), lan, false, "52:54:00:77:00:42")) {
+            for (QemuVm vm : List.of(lb1, lb2)) {
+                // cloud-init took the node's seed from the boot partition (vda1), not the image's defaults.
+                vm.awaitConsole("Cloud-init v\\. \\S+ finished at .*Datasource DataSourceNoCloud \\[seed=/dev/vda1\\]", BOOT);
+                vm.awaitConsole("piimage-firstboot\\[" + vm.name() + "\\]: phase 30-endpoint: starting", BOOT);
+                vm.awaitConsole("piimage-firstboot\\[" + vm.name() + "\\]: all phases done", BOOT);
+                vm.awaitConsole("\\b" + vm.name() + " login:", BOOT); // getty shows the hostname cloud-init set
+            }
+
+            // Election: one load balancer holds the VIP, the other stands by, and it stays that way.
+            QemuVm master = awaitElection(lb1, lb2, Duration.ofMinutes(1));
+            QemuVm backup = master == lb1 ? lb2 : lb1;
+            int settled = backup.console().length();
+            int masterSettled = master.console().length();
+            Thread.sleep(15_000);
+            // Steady: a check that fails on the holder (e.g. by outlasting keepalived's timeout while
+            // the control plane is still off) would show up here as FAULT and a new election.
+            assertThat(master.console().substring(masterSettled)).doesNotContain("Entering");
+            assertThat(backup.console().substring(settled)).doesNotContain("Entering");
+
+            // Pull the plug on the VIP holder: the other takes the VIP over.
+            master.kill();
+            backup.awaitConsole(Pattern.compile("Entering MASTER STATE"), settled, Duration.ofSeconds(30));
+
+            backup.powerOff(Duration.ofMinutes(3));
+            assertCardAfterFirstBoot(out.resolve(backup.name() + ".img"), out.resolve(backup.name()).resolve("user-data"),
+                    backup.name());
+        }
+    }
+
+    /** The base card: Ubuntu's raspi layout with Ubuntu-like boot files around the Debian root. */
+    private Path buildBase(Path rootfs) throws IOException {
+        Path img = tmp.resolve("base.img");
+        long rootLength = (DebianRootfs.sizeBytes(rootfs) + 768 * MIB) / MIB * MIB;
+        TestImages.ok(List.of("truncate", "-s", String.valueOf(ROOT_START + rootLength), img.toString()), null);
+        String table = "label: dos\nstart=" + BOOT_START / 512 + ", size=" + BOOT_LENGTH / 512 + ", type=c, bootable\n"
+                + "start=" + ROOT_START / 512 + ", size=" + rootLength / 512 + ", type=83\n";
+        TestImages.ok(List.of("sfdisk", "-q", img.toString()), table.getBytes(StandardCharsets.US_ASCII));
+        TestImages.ok(List.of("mkfs.vfat", "-F", "32", "-s", "1", "-n", "system-boot", "--offset=" + BOOT_START / 512,
+                img.toString(), String.valueOf(BOOT_LENGTH / 1024)), null);
+        TestImages.ok(List.of("mkfs.ext4", "-q", "-F", "-L", "writable", "-E", "offset=" + ROOT_START, "-d",
+                rootfs.toString(), img.toString(), (rootLength / 1024) + "k"), null);
+        Map<String, byte[]> boot = new TreeMap<>();
+        boot.put("cmdline.txt", TestImages.Layout.UBUNTU.cmdline.getBytes(StandardCharsets.US_ASCII));
+        boot.put("config.txt", "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        // Ubuntu's own seed, which the node's must replace: booting with it would leave the host "ubuntu".
+        boot.put("user-data", "#cloud-config\nhostname: ubuntu\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("meta-data", "instance_id: cloud-image\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("network-config", "version: 2\n".getBytes(StandardCharsets.US_ASCII));
+        TestImages.mcopyIn(new TestImages.Image(img, BOOT_START, BOOT_LENGTH, ROOT_START, rootLength, boot),
+                tmp.resolve("base-boot"), boot);
+        return img;
+    }
+
+    private static final Pattern VRRP_STATE = Pattern.compile("\\(BOOTLAB_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");
+
+    private static String lastVrrpState(QemuVm vm) throws IOException {
+        Matcher m = VRRP_STATE.matcher(vm.console());
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
+    }
+
+    /** The VM that ends up MASTER while the other is BACKUP. */
+    private static QemuVm awaitElection(QemuVm a, QemuVm b, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String sa = lastVrrpState(a);
+            String sb = lastVrrpState(b);
+            if ("MASTER".equals(sa) && "BACKUP".equals(sb)) {
+                return a;
+            }
+            if ("MASTER".equals(sb) && "BACKUP".equals(sa)) {
+                return b;
+            }
+            assertThat(System.nanoTime()).as("VRRP states %s=%s %s=%s", a.name(), sa, b.name(), sb).isLessThan(deadline);
+            Thread.sleep(500);
+        }
+    }
+
+    /** What the first boot left on the card, read from the powered-off image with debugfs and mtools. */
+    private void assertCardAfterFirstBoot(Path img, Path baked, String node) throws IOException {
+        String root = img + "?offset=" + ROOT_START;
+        assertThat(debugfs(root, "cat /etc/hostname").trim()).isEqualTo(node);
+        assertThat(mode(root, "/etc/keepalived/keepalived.conf")).isEqualTo("0600");
+        assertThat(mode(root, "/etc/haproxy/haproxy.cfg")).isEqualTo("0644");
+        assertThat(mode(root, "/usr/local/sbin/piimage-firstboot")).isEqualTo("0755");
+        assertThat(mode(root, "/etc/keepalived/piimage-check-endpoint")).isEqualTo("0755");
+        assertThat(debugfs(root, "stat /var/lib/piimage/done")).contains("Type: regular");
+
+        Map<String, byte[]> boot = TestImages.readAllWithMtools(img, BOOT_START, tmp.resolve("after-" + node));
+        String status = new String(boot.get("piimage-status.txt"), StandardCharsets.UTF_8);
+        assertThat(status).contains("node=" + node, "state=done");
+        // The finish phase scrubbed the boot partition's user-data of its 0600 entries: keepalived.conf,
+        // which holds the VRRP password. The rest stays, so cloud-init still reads a valid file.
+        String secretEntry = "  - path: /etc/keepalived/keepalived.conf\n";
+        assertThat(Files.readString(baked)).contains(secretEntry, "auth_pass");
+        String userData = new String(boot.get("user-data"), StandardCharsets.UTF_8);
+        assertThat(userData).startsWith("#cloud-config").contains("hostname: " + node)
+                .contains("  - path: /etc/haproxy/haproxy.cfg\n")
+                .doesNotContain(secretEntry).doesNotContain("auth_pass");
+    }
+
+    private static String mode(String root, String path) {
+        Matcher m = Pattern.compile("Mode:\\s+(\\d+)").matcher(debugfs(root, "stat " + path));
+        assertThat(m.find()).as("debugfs stat %s", path).isTrue();
+        String mode = m.group(1);
+        return mode.substring(Math.max(0, mode.length() - 4));
+    }
+
+    private static String debugfs(String device, String request) {
+        List<String> cmd = new ArrayList<>(List.of("debugfs", "-R", request, device));
+        ProcessResult r = ExternalTool.run(Duration.ofSeconds(60), cmd, null);
+        assertThat(r.exitCode()).as("%s\n%s", cmd, r.output()).isZero();
+        assertThat(r.stderr()).as("%s", cmd).doesNotContain("File not found");
+        return r.stdout();
+    }
+}
