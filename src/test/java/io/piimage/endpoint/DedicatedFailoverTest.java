@@ -166,14 +166,19 @@ class DedicatedFailoverTest {
                 lan.waitForSingleHolder(LOAD_BALANCERS, VIP, Duration.ofSeconds(3));
                 lan.assertHeldSteadily("lb1", LOAD_BALANCERS, VIP, Duration.ofSeconds(3));
             }
-            int whileTakenBack = client.failures().size() - whileMoving.size();
+            List<ClientLoop.Failure> all = client.failures();
+            List<ClientLoop.Failure> takenBackFailures = all.subList(whileMoving.size(), all.size());
+            int whileTakenBack = takenBackFailures.size();
             System.out.printf("[pe] dedicated preempt: client: %s; %d failed while the VIP moved, %d while lb1 took it back%n",
                     client.summary(), whileMoving.size(), whileTakenBack);
             assertThat(moved).isLessThan(Duration.ofSeconds(3));
             assertThat(ClientLoop.span(whileMoving)).as("requests failed only while the VIP moved").isLessThan(Duration.ofSeconds(3));
-            // Both load balancers' HAProxy forward while lb1 takes the VIP back: at most the request in
-            // flight at the switch (its packets then reach lb1, which knows no such connection) fails.
-            assertThat(whileTakenBack).isLessThanOrEqualTo(1);
+            // Both load balancers' HAProxy forward while lb1 takes the VIP back: only requests at the
+            // switch fail, such as the one in flight, whose packets then reach lb1, which knows no such
+            // connection. Seen: 0 or 1 in most runs, 2 in one CI run; all within one moment.
+            assertThat(whileTakenBack).isLessThanOrEqualTo(3);
+            assertThat(ClientLoop.span(takenBackFailures)).as("failures at the take-back, %s", takenBackFailures)
+                    .isLessThan(Duration.ofSeconds(1));
             assertThat(takenBack).isLessThan(Duration.ofSeconds(8));
             assertThat(curlVip(lan)).isEqualTo("ok");
         }
