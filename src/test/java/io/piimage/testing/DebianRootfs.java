@@ -57,7 +57,7 @@ public final class DebianRootfs {
 
     /** The cached root file system directory, built first if needed. Needs root and debootstrap. */
     public static Path cached() throws IOException {
-        ExternalTool.requireRoot();
+        ExternalTool.requireRoot("debootstrap");
         Path debootstrap = ExternalTool.require("debootstrap");
         Path cache = Path.of(System.getenv().getOrDefault("PIIMAGE_TEST_CACHE",
                 System.getProperty("user.home") + "/.cache/piimage-tests"));

@@ -49,12 +49,17 @@ public final class ExternalTool {
 
     /** Fails or skips unless the tests run as root (network namespaces need it). */
     public static void requireRoot() {
+        requireRoot("network namespaces");
+    }
+
+    /** Fails or skips unless the tests run as root, for {@code what}. */
+    public static void requireRoot(String what) {
         boolean root = "root".equals(System.getProperty("user.name"));
         if (!root) {
             if (required()) {
-                fail("PIIMAGE_REQUIRE_TOOLS=1 but this test needs root (network namespaces)");
+                fail("PIIMAGE_REQUIRE_TOOLS=1 but this test needs root (" + what + ")");
             }
-            Assumptions.abort("needs root for network namespaces; skipped");
+            Assumptions.abort("needs root for " + what + "; skipped");
         }
     }
 
