@@ -42,7 +42,7 @@ import java.util.function.UnaryOperator;
 public final class BootPartitionInjector {
 
     static final int BLOCK = 64 * 1024;
-    private static final long PROGRESS_STEP = 16L << 20;
+    static final long PROGRESS_STEP = 16L << 20;
 
     private final List<String> labels;
     private final LocalDateTime timestamp;
@@ -125,7 +125,10 @@ public final class BootPartitionInjector {
      */
     public Result inject(InputStream base, long size, Path output, BootPartitionChanges changes) throws IOException {
         return writeAtomically(output.toAbsolutePath(), (out, file) -> {
-            sparseCopy((buf, position) -> base.readNBytes(buf, 0, buf.length), file, out, size);
+            long copied = DataMap.copySparse(base, file, size, progress).size();
+            if (size >= 0 && copied != size) {
+                throw new ImageException("the base image ended after " + copied + " of " + size + " bytes");
+            }
             Plan plan = plan(out, changes, "the image stream");
             plan.volume.writeChanges(out);
             return plan.result();
@@ -262,42 +265,5 @@ public final class BootPartitionInjector {
                 Files.deleteIfExists(temp);
             }
         }
-    }
-
-    private interface BlockSource {
-        /** Fills {@code buf} with the bytes at {@code position} (fewer only at the end); 0 at the end. */
-        int read(byte[] buf, long position) throws IOException;
-    }
-
-    /** Copies blocks, skipping all-zero ones so they become holes; {@code file} sets the final length. */
-    private void sparseCopy(BlockSource source, RandomAccessFile file, FileChannel out, long size) throws IOException {
-        byte[] buf = new byte[BLOCK];
-        byte[] zeros = new byte[BLOCK];
-        long pos = 0;
-        long nextReport = 0;
-        while (size < 0 || pos < size) {
-            int want = size < 0 ? BLOCK : (int) Math.min(BLOCK, size - pos);
-            byte[] block = want == BLOCK ? buf : new byte[want];
-            int n = source.read(block, pos);
-            if (n <= 0) {
-                break;
-            }
-            if (Arrays.mismatch(block, 0, n, zeros, 0, n) >= 0) {
-                Fat32Volume.writeFully(out, pos, ByteBuffer.wrap(block, 0, n));
-            }
-            pos += n;
-            if (pos >= nextReport) {
-                progress.progress(pos, size);
-                nextReport = pos + PROGRESS_STEP;
-            }
-            if (n < want) {
-                break;
-            }
-        }
-        if (size >= 0 && pos != size) {
-            throw new ImageException("the base image ended after " + pos + " of " + size + " bytes");
-        }
-        file.setLength(pos); // a trailing run of zeros becomes a hole too
-        progress.progress(pos, size < 0 ? pos : size);
     }
 }

@@ -133,27 +133,40 @@ public final class DataMap {
      * Copies a stream (a decompressor's output) into {@code out} from position 0, writing only the
      * blocks that are not all zeros, so the file is sparse, and returns where its data is: a
      * decompressed base needs no second read to be mapped, and its holes never enter the page cache.
-     * Sets {@code out}'s length to the stream's length.
+     * Sets {@code out}'s length to the bytes copied.
      */
     public static DataMap copySparse(InputStream in, java.io.RandomAccessFile out) throws IOException {
+        return copySparse(in, out, -1, ProgressListener.NONE);
+    }
+
+    /**
+     * Like {@link #copySparse(InputStream, java.io.RandomAccessFile)}, reading at most {@code limit}
+     * bytes (-1: to the end), with {@code progress} told of the bytes read so far out of {@code limit}.
+     */
+    static DataMap copySparse(InputStream in, java.io.RandomAccessFile out, long limit, ProgressListener progress)
+            throws IOException {
         FileChannel channel = out.getChannel();
         byte[] buf = new byte[BLOCK];
         byte[] zeros = new byte[BLOCK];
         Runs runs = new Runs();
         long pos = 0;
+        long nextReport = 0;
         int n;
-        while ((n = in.readNBytes(buf, 0, BLOCK)) > 0) {
+        while ((limit < 0 || pos < limit)
+                && (n = in.readNBytes(buf, 0, limit < 0 ? BLOCK : (int) Math.min(BLOCK, limit - pos))) > 0) {
             boolean zero = Arrays.mismatch(buf, 0, n, zeros, 0, n) < 0;
             if (!zero) {
-                ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
-                while (b.hasRemaining()) {
-                    channel.write(b, pos + b.position());
-                }
+                Fat32Volume.writeFully(channel, pos, ByteBuffer.wrap(buf, 0, n));
             }
             runs.block(pos, zero);
             pos += n;
+            if (pos >= nextReport) {
+                progress.progress(pos, limit);
+                nextReport = pos + BootPartitionInjector.PROGRESS_STEP;
+            }
         }
         out.setLength(pos); // a trailing run of zeros becomes a hole too
+        progress.progress(pos, limit < 0 ? pos : limit);
         return new DataMap(pos, runs.end(pos));
     }
 
