@@ -38,10 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LoadBalancerCardsBootInQemuTest {
 
     static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-01T00:00:00Z"), ZoneOffset.UTC);
-    static final long MIB = 1 << 20;
-    static final long BOOT_START = MIB;
-    static final long BOOT_LENGTH = 64 * MIB;
-    static final long ROOT_START = BOOT_START + BOOT_LENGTH;
     /** What the console shows first; TCG boots take 80-100 s here, two VMs on two cores somewhat more. */
     static final Duration BOOT = Duration.ofMinutes(6);
 
@@ -65,15 +61,16 @@ class LoadBalancerCardsBootInQemuTest {
 
     @Test
     void twoLoadBalancerCardsBootInQemuStandInsRunTheirFirstBootAndMoveTheVip() throws Exception {
-        for (String tool : List.of("qemu-system-x86_64", "debugfs", "sfdisk", "mkfs.vfat", "mkfs.ext4", "mcopy")) {
-            ExternalTool.require(tool);
-        }
+        // Every tool before debootstrap's minutes: the image tools, then QEMU and debugfs.
+        TestImages.requireTools();
+        ExternalTool.require("qemu-system-x86_64");
+        ExternalTool.require("debugfs");
         Path rootfs = DebianRootfs.cached();
-        Path base = buildBase(rootfs);
+        TestImages.Image base = buildBase(rootfs);
 
         Path plan = Files.writeString(tmp.resolve("bootlab.yaml"), PLAN);
         Path out = tmp.resolve("out");
-        Bake.builder(plan).output(out).clock(CLOCK).baseImage(base).build().run();
+        Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
 
         // Kernel arguments a Pi would take from cmdline.txt; net.ifnames=0 names the NIC eth0 as on a Pi.
         String append = "root=LABEL=writable ro console=ttyS0 panic=-1 net.ifnames=0"
@@ -107,23 +104,13 @@ class LoadBalancerCardsBootInQemuTest {
             backup.awaitConsole(Pattern.compile("Entering MASTER STATE"), settled, Duration.ofSeconds(30));
 
             backup.powerOff(Duration.ofMinutes(3));
-            assertCardAfterFirstBoot(out.resolve(backup.name() + ".img"), out.resolve(backup.name()).resolve("user-data"),
+            assertCardAfterFirstBoot(base, out.resolve(backup.name() + ".img"), out.resolve(backup.name()).resolve("user-data"),
                     backup.name());
         }
     }
 
     /** The base card: Ubuntu's raspi layout with Ubuntu-like boot files around the Debian root. */
-    private Path buildBase(Path rootfs) throws IOException {
-        Path img = tmp.resolve("base.img");
-        long rootLength = (DebianRootfs.sizeBytes(rootfs) + 768 * MIB) / MIB * MIB;
-        TestImages.ok(List.of("truncate", "-s", String.valueOf(ROOT_START + rootLength), img.toString()), null);
-        String table = "label: dos\nstart=" + BOOT_START / 512 + ", size=" + BOOT_LENGTH / 512 + ", type=c, bootable\n"
-                + "start=" + ROOT_START / 512 + ", size=" + rootLength / 512 + ", type=83\n";
-        TestImages.ok(List.of("sfdisk", "-q", img.toString()), table.getBytes(StandardCharsets.US_ASCII));
-        TestImages.ok(List.of("mkfs.vfat", "-F", "32", "-s", "1", "-n", "system-boot", "--offset=" + BOOT_START / 512,
-                img.toString(), String.valueOf(BOOT_LENGTH / 1024)), null);
-        TestImages.ok(List.of("mkfs.ext4", "-q", "-F", "-L", "writable", "-E", "offset=" + ROOT_START, "-d",
-                rootfs.toString(), img.toString(), (rootLength / 1024) + "k"), null);
+    private TestImages.Image buildBase(Path rootfs) throws IOException {
         Map<String, byte[]> boot = new TreeMap<>();
         boot.put("cmdline.txt", TestImages.Layout.UBUNTU.cmdline.getBytes(StandardCharsets.US_ASCII));
         boot.put("config.txt", "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
@@ -132,9 +119,8 @@ class LoadBalancerCardsBootInQemuTest {
         boot.put("user-data", "#cloud-config\nhostname: ubuntu\n".getBytes(StandardCharsets.US_ASCII));
         boot.put("meta-data", "instance_id: cloud-image\n".getBytes(StandardCharsets.US_ASCII));
         boot.put("network-config", "version: 2\n".getBytes(StandardCharsets.US_ASCII));
-        TestImages.mcopyIn(new TestImages.Image(img, BOOT_START, BOOT_LENGTH, ROOT_START, rootLength, boot),
-                tmp.resolve("base-boot"), boot);
-        return img;
+        long rootLength = (DebianRootfs.sizeBytes(rootfs) + 768 * TestImages.MIB) / TestImages.MIB * TestImages.MIB;
+        return TestImages.build(tmp, TestImages.Layout.UBUNTU, "32", 64, boot, rootfs, rootLength);
     }
 
     private static final Pattern VRRP_STATE = Pattern.compile("\\(BOOTLAB_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");
@@ -166,8 +152,8 @@ class LoadBalancerCardsBootInQemuTest {
     }
 
     /** What the first boot left on the card, read from the powered-off image with debugfs and mtools. */
-    private void assertCardAfterFirstBoot(Path img, Path baked, String node) throws IOException {
-        String root = img + "?offset=" + ROOT_START;
+    private void assertCardAfterFirstBoot(TestImages.Image base, Path img, Path baked, String node) throws IOException {
+        String root = img + "?offset=" + base.rootOffset();
         assertThat(debugfs(root, "cat /etc/hostname").trim()).isEqualTo(node);
         assertThat(mode(root, "/etc/keepalived/keepalived.conf")).isEqualTo("0600");
         assertThat(mode(root, "/etc/haproxy/haproxy.cfg")).isEqualTo("0644");
@@ -175,7 +161,7 @@ class LoadBalancerCardsBootInQemuTest {
         assertThat(mode(root, "/etc/keepalived/piimage-check-endpoint")).isEqualTo("0755");
         assertThat(debugfs(root, "stat /var/lib/piimage/done")).contains("Type: regular");
 
-        Map<String, byte[]> boot = TestImages.readAllWithMtools(img, BOOT_START, tmp.resolve("after-" + node));
+        Map<String, byte[]> boot = TestImages.readAllWithMtools(img, base.bootOffset(), tmp.resolve("after-" + node));
         String status = new String(boot.get("piimage-status.txt"), StandardCharsets.UTF_8);
         assertThat(status).contains("node=" + node, "state=done");
         // The finish phase scrubbed the boot partition's user-data of its 0600 entries: keepalived.conf,

@@ -75,12 +75,21 @@ final class TestImages {
 
     static Image build(Path dir, Layout layout, String fatBits, long bootMib, Map<String, byte[]> files)
             throws IOException {
+        Path rootTree = Files.createDirectories(dir.resolve("rootfs-tree"));
+        Files.createDirectories(rootTree.resolve("etc"));
+        Files.writeString(rootTree.resolve("etc/hostname"), "ubuntu\n");
+        Files.write(rootTree.resolve("etc/blob"), bytes("rootfs-blob", 300_000));
+        return build(dir, layout, fatBits, bootMib, files, rootTree, 24 * MIB);
+    }
+
+    /** An image whose root partition ({@code rootLen} bytes, ext4) holds the tree {@code rootTree}. */
+    static Image build(Path dir, Layout layout, String fatBits, long bootMib, Map<String, byte[]> files,
+                       Path rootTree, long rootLen) throws IOException {
         requireTools();
         Path img = dir.resolve(layout.name().toLowerCase() + "-fat" + fatBits + ".img");
         long bootStart = layout.bootStartMib * MIB;
         long bootLen = bootMib * MIB;
         long rootStart = bootStart + bootLen;
-        long rootLen = 24 * MIB;
         long total = rootStart + rootLen;
         ok(List.of("truncate", "-s", String.valueOf(total), img.toString()), null);
         String script = "label: dos\nlabel-id: 0x1234abcd\n"
@@ -95,10 +104,6 @@ final class TestImages {
         }
         mkfs.addAll(List.of(img.toString(), String.valueOf(bootLen / 1024)));
         ok(mkfs, null);
-        Path rootTree = Files.createDirectories(dir.resolve("rootfs-tree"));
-        Files.createDirectories(rootTree.resolve("etc"));
-        Files.writeString(rootTree.resolve("etc/hostname"), "ubuntu\n");
-        Files.write(rootTree.resolve("etc/blob"), bytes("rootfs-blob", 300_000));
         ok(List.of("mkfs.ext4", "-q", "-F", "-L", layout == Layout.UBUNTU ? "writable" : "rootfs", "-E",
                 "offset=" + rootStart, "-d", rootTree.toString(), img.toString(), (rootLen / 1024) + "k"), null);
         Image image = new Image(img, bootStart, bootLen, rootStart, rootLen, files);

@@ -73,7 +73,7 @@ public final class DebianRootfs {
                     "--variant=minbase", "--include=" + String.join(",", PACKAGES), SUITE, building.toString(), MIRROR),
                     null);
             if (r.exitCode() != 0) {
-                fail("debootstrap failed (exit " + r.exitCode() + "):\n" + tail(r.output()));
+                fail("debootstrap failed (exit " + r.exitCode() + "):\n" + ExternalTool.lastLines(r.output(), 30));
             }
             for (Map.Entry<String, String> file : OVERLAY.entrySet()) {
                 Path p = building.resolve(file.getKey());
@@ -141,11 +141,6 @@ public final class DebianRootfs {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String tail(String output) {
-        String[] lines = output.split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 30), lines.length));
     }
 
     private static void deleteTree(Path dir) throws IOException {

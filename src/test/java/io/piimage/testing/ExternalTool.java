@@ -112,6 +112,12 @@ public final class ExternalTool {
         }
     }
 
+    /** The last {@code count} lines of a tool's output, for a failure message. */
+    public static String lastLines(String output, int count) {
+        String[] lines = output.split("\n");
+        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - count), lines.length));
+    }
+
     private static String drain(InputStream stream) {
         try (stream) {
             return new String(stream.readAllBytes(), StandardCharsets.UTF_8);

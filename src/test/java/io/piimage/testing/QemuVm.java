@@ -185,8 +185,7 @@ public final class QemuVm implements AutoCloseable {
         }
     }
 
-    private static String tail(String text) {
-        String[] lines = text.split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 60), lines.length));
+    private static String tail(String console) {
+        return ExternalTool.lastLines(console, 60);
     }
 }
