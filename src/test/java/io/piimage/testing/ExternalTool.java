@@ -47,6 +47,14 @@ public final class ExternalTool {
         });
     }
 
+    /** Fails (PIIMAGE_REQUIRE_TOOLS=1) or skips the test: {@code what} is not on this machine. */
+    public static void missing(String what) {
+        if (required()) {
+            fail("PIIMAGE_REQUIRE_TOOLS=1 but this test needs " + what);
+        }
+        Assumptions.abort("needs " + what + "; skipped");
+    }
+
     /** Fails or skips unless the tests run as root (network namespaces need it). */
     public static void requireRoot() {
         requireRoot("network namespaces");
