@@ -2,6 +2,7 @@ package io.piimage.firstboot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.piimage.testing.DebianPackages;
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.ExternalTool.ProcessResult;
 import io.piimage.testing.Project;
@@ -9,10 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The rendered 10-prepare and 20-install phases, run by the rendered runner in a scratch root with
@@ -190,13 +195,67 @@ class PreparePhasesTest {
         // "1.31" is not pinned: the newest patch of the minor's repository.
         assertThat(calls(root)).contains("containerd curl jq conntrack socat kubelet kubeadm kubectl");
 
-        // A 2.x default without the SystemdCgroup line gets the runc options table appended.
+        // A 2.x default whose runc options table lacks the SystemdCgroup line gets the key added there.
         Files.writeString(root.resolve("stand-in/containerd-config-default.toml"),
                 BakedNodes.CONTAINERD_2X.replace("SystemdCgroup = false\n", ""));
         Files.delete(root.resolve("var/lib/piimage/phases/20-install.done"));
         Files.delete(root.resolve("var/lib/piimage/done"));
         assertThat(run(root).exitCode()).isZero();
-        assertThat(Files.readString(root.resolve("etc/containerd/config.toml")))
-                .endsWith("[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n");
+        assertThat(toml(Files.readString(root.resolve("etc/containerd/config.toml"))))
+                .containsEntry("plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options/SystemdCgroup", "true");
+    }
+
+    /**
+     * 20-install's containerd configuration with the REAL containerd of Debian bookworm (1.6), trixie
+     * (1.7, whose default CNI directory is /usr/lib/cni) and sid (2.x, config version 3), checked with
+     * that containerd's own {@code config dump} of the result: what containerd will actually use. kubeadm
+     * is the stand-in (kubeadm 1.31's image list); apt-get and systemctl are the recording stand-ins.
+     */
+    @ParameterizedTest(name = "containerd of Debian {0}")
+    @CsvSource({
+        "bookworm, 'plugins.\"io.containerd.grpc.v1.cri\"', 'plugins.\"io.containerd.grpc.v1.cri\"', bin_dir, sandbox_image, ''",
+        "trixie, 'plugins.\"io.containerd.grpc.v1.cri\"', 'plugins.\"io.containerd.grpc.v1.cri\"', bin_dir, sandbox_image, ''",
+        "sid, plugins.'io.containerd.cri.v1.runtime', plugins.'io.containerd.cri.v1.images', bin_dirs, sandbox, .pinned_images",
+    })
+    void realContainerdUsesOptCniBinKubeadmsPauseImageSystemdCgroupsAndCertsD(String suite, String runtime, String images,
+            String binDirKey, String sandboxKey, String sandboxTable) throws Exception {
+        Path containerd = DebianPackages.extract(suite, "containerd").resolve("usr/bin/containerd");
+        Files.delete(bin.resolve("containerd"));
+        Files.createSymbolicLink(bin.resolve("containerd"), containerd);
+        Path root = node(PI5_PLAN, "m1");
+        onlyUpTo(root, "20-install");
+        Files.writeString(root.resolve("var/lib/piimage/phases/10-prepare.done"), "");
+
+        ProcessResult result = run(root);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        Path config = root.resolve("etc/containerd/config.toml");
+        ProcessResult dump = ExternalTool.run(Duration.ofSeconds(60),
+                List.of(containerd.toString(), "--config", config.toString(), "config", "dump"), dir);
+        assertThat(dump.exitCode()).as(dump.output()).isZero();
+        Map<String, String> effective = toml(dump.stdout());
+        String cni = effective.get(runtime + ".cni/" + binDirKey);
+        assertThat(cni).as("CNI plugin directory in\n" + dump.stdout()).isIn("\"/opt/cni/bin\"", "['/opt/cni/bin']");
+        assertThat(unquote(effective.get(images + sandboxTable + "/" + sandboxKey))).isEqualTo("registry.k8s.io/pause:3.10");
+        assertThat(effective.get(runtime + ".containerd.runtimes.runc.options/SystemdCgroup")).isEqualTo("true");
+        assertThat(unquote(effective.get(images + ".registry/config_path"))).isEqualTo("/etc/containerd/certs.d");
+        assertThat(calls(root)).contains("kubeadm config images list --kubernetes-version v1.31.4");
+    }
+
+    /** A TOML document as "table/key" to the raw value (containerd's dump: one header per table, one line per key). */
+    static Map<String, String> toml(String text) {
+        Map<String, String> values = new LinkedHashMap<>();
+        String table = "";
+        for (String line : text.lines().map(String::strip).toList()) {
+            if (line.startsWith("[") && !line.startsWith("[[")) {
+                table = line.substring(1, line.length() - 1);
+            } else if (line.contains(" = ")) {
+                values.put(table + "/" + line.substring(0, line.indexOf(" = ")), line.substring(line.indexOf(" = ") + 3));
+            }
+        }
+        return values;
+    }
+
+    static String unquote(String value) {
+        return value == null ? null : value.replaceAll("^[\"']|[\"']$", "");
     }
 }

@@ -52,39 +52,44 @@ install_repository() {
   fi
 }
 
-# containerd's own default configuration, with the systemd cgroup driver (kubelet's cgroupDriver is
-# systemd too) and registry hosts from /etc/containerd/certs.d. Both layouts are handled:
-# containerd 1.x (version = 2, plugins."io.containerd.grpc.v1.cri") and 2.x (version = 3,
-# plugins.'io.containerd.cri.v1.runtime' / 'io.containerd.cri.v1.images').
+# containerd's own default configuration with what kubelet and the CNI plugins need, for both
+# layouts: containerd 1.x (version = 2, plugins."io.containerd.grpc.v1.cri") and 2.x (version = 3,
+# plugins.'io.containerd.cri.v1.runtime' / 'io.containerd.cri.v1.images'):
+#  - the systemd cgroup driver (kubelet's cgroupDriver is systemd too);
+#  - registry hosts from /etc/containerd/certs.d (the plan's mirrors);
+#  - CNI plugins from /opt/cni/bin, where kubernetes-cni, flannel and Calico install them (Debian
+#    trixie's containerd 1.7 defaults to /usr/lib/cni, so pods would never get a network);
+#  - the sandbox (pause) image of the installed kubeadm, not the one containerd was built with
+#    (kubelet and kubeadm expect theirs; an old one is pulled in addition and may be garbage-collected).
+# Runs after kubeadm is installed.
 configure_containerd() {
-  local config="$ROOT/etc/containerd/config.toml" tmp
+  local config="$ROOT/etc/containerd/config.toml" tmp pause cri runtime images
   mkdir -p "$ROOT/etc/containerd"
+  pause="$(kubeadm_pause_image)"
   tmp="$(mktemp)"
   containerd config default >"$tmp" || fail "containerd config default failed"
   local layout=1
   if grep -Eq '^version = 3' "$tmp"; then
     layout=2
   fi
-  if grep -q 'SystemdCgroup = ' "$tmp"; then
-    sed -i -E 's/^([[:space:]]*)SystemdCgroup = .*/\1SystemdCgroup = true/' "$tmp"
-  elif ((layout == 2)); then
-    printf "\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = true\n" >>"$tmp"
+  if ((layout == 2)); then
+    runtime="plugins.'io.containerd.cri.v1.runtime'"
+    images="plugins.'io.containerd.cri.v1.images'"
+    toml_set "$tmp" "$runtime.containerd.runtimes.runc.options" SystemdCgroup true
+    toml_set "$tmp" "$images.registry" config_path "'/etc/containerd/certs.d'"
+    toml_set "$tmp" "$runtime.cni" bin_dirs "['/opt/cni/bin']"
+    toml_set "$tmp" "$images.pinned_images" sandbox "'$pause'"
   else
-    printf '\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n' >>"$tmp"
+    cri='plugins."io.containerd.grpc.v1.cri"'
+    toml_set "$tmp" "$cri.containerd.runtimes.runc.options" SystemdCgroup true
+    toml_set "$tmp" "$cri.registry" config_path "'/etc/containerd/certs.d'"
+    toml_set "$tmp" "$cri.cni" bin_dir "'/opt/cni/bin'"
+    toml_set "$tmp" "$cri" sandbox_image "'$pause'"
   fi
-  if grep -Eq "^[[:space:]]*config_path = (''|\"\")" "$tmp"; then
-    sed -i -E "s#^([[:space:]]*config_path = )(''|\"\")#\\1'/etc/containerd/certs.d'#" "$tmp"
-  elif ! grep -q 'config_path = .*/etc/containerd/certs.d' "$tmp"; then
-    if ((layout == 2)); then
-      printf "\n[plugins.'io.containerd.cri.v1.images'.registry]\n  config_path = '/etc/containerd/certs.d'\n" >>"$tmp"
-    else
-      printf '\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n' >>"$tmp"
-    fi
-  fi
-  grep -q 'SystemdCgroup = true' "$tmp" || fail "could not set SystemdCgroup in containerd's configuration"
   install -m 0644 "$tmp" "$config"
   rm -f "$tmp"
-  log "containerd $layout.x configuration: SystemdCgroup = true, registry hosts in /etc/containerd/certs.d"
+  log "containerd $layout.x configuration: SystemdCgroup = true, registry hosts in /etc/containerd/certs.d," \
+    "CNI plugins in /opt/cni/bin, sandbox image $pause"
 
   local mirror host endpoint insecure server dir
   for mirror in "${PIIMAGE_REGISTRY_MIRRORS[@]}"; do
@@ -107,4 +112,41 @@ configure_containerd() {
     } >"$dir/hosts.toml"
     log "registry $host: mirror $endpoint (insecure: $insecure)"
   done
+}
+
+# The pause image the installed kubeadm wants (kubeadm computes the list offline for a given version).
+kubeadm_pause_image() {
+  local version images pause
+  version="$(kubeadm version -o short)" || fail "kubeadm version failed"
+  images="$(kubeadm config images list --kubernetes-version "$version")" \
+    || fail "kubeadm config images list --kubernetes-version $version failed"
+  pause="$(grep -m 1 -E '/pause:[^[:space:]]+$' <<<"$images")" || fail "kubeadm $version lists no pause image"
+  echo "$pause"
+}
+
+# Sets KEY = VALUE (VALUE is TOML: quoted, an array, a boolean) in table [TABLE] of FILE, TABLE spelled
+# the way containerd writes it: the key's line is replaced where the table has it, added at the end of
+# the table where it has not, and the table appended when the file has none. containerd's default
+# configuration is plain TOML with one header per table, which is all this needs to handle.
+toml_set() {
+  local file="$1" table="$2" key="$3" value="$4" tmp
+  tmp="$(mktemp)"
+  awk -v table="[$table]" -v key="$key" -v value="$value" '
+    function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+    function add() { if (inside && !done) { print indent "  " key " = " value; done = 1 } }
+    /^[ \t]*\[/ {
+      add()
+      inside = (trim($0) == table)
+      if (inside) { indent = $0; sub(/\[.*/, "", indent) }
+      print; next
+    }
+    inside && !done && $0 ~ ("^[ \t]*" key "[ \t]*=") {
+      lead = $0; sub(/[^ \t].*/, "", lead)
+      print lead key " = " value; done = 1; next
+    }
+    { print }
+    END { add(); if (!done) printf "\n%s\n  %s = %s\n", table, key, value }
+  ' "$file" >"$tmp" || fail "cannot edit $file"
+  cat "$tmp" >"$file"
+  rm -f "$tmp"
 }
