@@ -189,6 +189,10 @@ public final class BootPartitionInjector {
         Map<String, byte[]> writes = new LinkedHashMap<>(changes.files());
         for (Map.Entry<String, UnaryOperator<String>> edit : changes.textEdits().entrySet()) {
             String path = edit.getKey();
+            String needed = changes.editsNeeding().get(path);
+            if (needed != null && !volume.exists(needed)) {
+                continue;
+            }
             if (!volume.exists(path)) {
                 throw new ImageException("boot partition '" + label + "' has no " + path + " to edit");
             }

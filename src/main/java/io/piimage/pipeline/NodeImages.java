@@ -59,7 +59,7 @@ import java.util.zip.ZipFile;
  * {@code .img.gz}, {@code .zip} decompressed once to a hidden temp file beside the output), recognised by
  * its boot partition's label, then per node a copy with the node's seed files on the boot partition,
  * {@code cgroup_enable=memory} on cmdline.txt and, for Pi 5 nodes, {@code kernel=kernel8.img} under
- * {@code [pi5]} in config.txt.
+ * {@code [pi5]} in config.txt where the base ships kernel8.img (Raspberry Pi OS; Ubuntu boots vmlinuz).
  *
  * <p>Images are made in a hidden staging directory beside the output and only moved into it after the
  * seed files were written; {@link #close()} deletes every temp file, so a failed bake leaves no image.
@@ -289,10 +289,14 @@ public final class NodeImages implements AutoCloseable {
         }
         Map<String, UnaryOperator<String>> edits = new LinkedHashMap<>();
         edits.put("cmdline.txt", c -> CmdlineTxt.appendOnce(c, "cgroup_enable=memory"));
+        Map<String, String> needing = new LinkedHashMap<>();
         if (card.node().model() == PiModel.PI5) {
+            // The 4K-page kernel only where the base ships it (Raspberry Pi OS): Ubuntu boots vmlinuz,
+            // and a kernel= naming a missing file leaves the Pi unable to boot.
             edits.put("config.txt", c -> ConfigTxt.ensureSection(c, "[pi5]", "kernel=kernel8.img"));
+            needing.put("config.txt", "kernel8.img");
         }
-        return new BootPartitionChanges(files, edits);
+        return new BootPartitionChanges(files, edits, needing);
     }
 
     /**

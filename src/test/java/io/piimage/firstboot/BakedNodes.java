@@ -97,7 +97,8 @@ final class BakedNodes {
     /**
      * Lays the node out under {@code root}: every write_files entry with its permissions, the seed
      * files on the boot partition and in cloud-init's instance cache, and the few kernel files the
-     * scripts read (cgroup controllers with memory, ip_forward 1, a boot id).
+     * scripts read (cgroup controllers with memory, ip_forward 1, a boot id, 4 GB of memory). No
+     * /proc/device-tree/model: the board is the plan's model unless a test writes one.
      */
     @SuppressWarnings("unchecked")
     Path layOut(String node, Path root) {
@@ -132,6 +133,8 @@ final class BakedNodes {
             write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
             write(root, "proc/sys/net/ipv4/ip_forward", "1\n");
             write(root, "proc/sys/kernel/random/boot_id", "boot-1\n");
+            // A 4 GB Pi (MemTotal as such a Pi reports it); tests of the memory check write their own.
+            write(root, "proc/meminfo", "MemTotal:        3881472 kB\nMemFree:         3202136 kB\n");
             write(root, "etc/fstab", "LABEL=writable / ext4 defaults 0 1\n");
             write(root, "stand-in/containerd-config-default.toml", CONTAINERD_1X);
             // The repository key 20-install would fetch from pkgs.k8s.io (no internet in tests).

@@ -157,6 +157,65 @@ class PreparePhasesTest {
         assertThat(Files.readString(root.resolve("etc/rpi/swap.conf"))).contains("Mechanism=none").doesNotContain("auto");
     }
 
+    /** A node of {@code plan} on Raspberry Pi OS (kernel8.img on the boot partition) whose device tree names {@code board}. */
+    Path onBoard(String plan, String node, String board) throws IOException {
+        Path root = node(plan, node);
+        onlyUpTo(root, "10-prepare");
+        BakedNodes.write(root, "boot/firmware/kernel8.img", "");
+        BakedNodes.write(root, "proc/device-tree/model", board + "\0");
+        return root;
+    }
+
+    @Test
+    void aPi5TheDeviceTreeNamesGetsThe4kKernelEvenWhenThePlanSaysPi4() throws Exception {
+        Path root = onBoard(Files.readString(Project.example("makina.yaml")), "master1", "Raspberry Pi 5 Model B Rev 1.0"); // model: pi4
+
+        ProcessResult first = run(root);
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.stderr()).contains("board: Raspberry Pi 5 Model B Rev 1.0, although the plan says pi4");
+        assertThat(Files.readString(root.resolve("boot/firmware/config.txt"))).contains("[pi5]\nkernel=kernel8.img\n[all]\n");
+        assertThat(calls(root)).contains("systemctl --no-block reboot");
+    }
+
+    @Test
+    void aDeclaredPi5ThatIsReallyAPi4ChangesNothingAndDoesNotReboot() throws Exception {
+        Path root = onBoard(PI5_PLAN, "m1", "Raspberry Pi 4 Model B Rev 1.4");
+        String config = Files.readString(root.resolve("boot/firmware/config.txt"));
+
+        ProcessResult result = run(root);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.stderr()).contains("board: Raspberry Pi 4 Model B Rev 1.4, although the plan says pi5");
+        assertThat(Files.readString(root.resolve("boot/firmware/config.txt"))).isEqualTo(config);
+        assertThat(calls(root)).doesNotContain("reboot");
+    }
+
+    @Test
+    void aControlPlaneWithTooLittleMemoryForKubeadmSaysSoBeforeAnythingElse() throws Exception {
+        Path root = node(PI5_PLAN, "m1");
+        onlyUpTo(root, "10-prepare");
+        // What a 1 GB Pi 4 reports.
+        BakedNodes.write(root, "proc/meminfo", "MemTotal:         906296 kB\nMemFree:          611640 kB\n");
+        Files.writeString(root.resolve("sys/fs/cgroup/cgroup.controllers"), "cpuset cpu io pids\n");
+        String cmdline = Files.readString(root.resolve("boot/firmware/cmdline.txt"));
+
+        ProcessResult failed = run(root);
+        assertThat(failed.exitCode()).isNotZero();
+        assertThat(Files.readString(root.resolve("boot/firmware/piimage-status.txt"))).contains("state=failed",
+                "last_error=this board has 885 MB of RAM; a control plane needs at least 1700 MB (kubeadm's preflight check refuses less)");
+        // Nothing long happened first: no cmdline edit, no reboot, no package step.
+        assertThat(Files.readString(root.resolve("boot/firmware/cmdline.txt"))).isEqualTo(cmdline);
+        assertThat(calls(root)).doesNotContain("reboot").doesNotContain("apt-get");
+    }
+
+    @Test
+    void aWorkerWithOneGigabyteIsFine() throws Exception {
+        Path root = node(Files.readString(Project.example("makina.yaml")), "worker1");
+        onlyUpTo(root, "10-prepare");
+        BakedNodes.write(root, "proc/meminfo", "MemTotal:         906296 kB\n");
+        ProcessResult result = run(root);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+    }
+
     @Test
     void installPinsThePlansPatchHoldsItAndConfiguresContainerd1x() throws Exception {
         Path root = node(PI5_PLAN, "m1");
