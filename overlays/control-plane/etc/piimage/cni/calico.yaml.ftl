@@ -10,6 +10,10 @@ metadata:
 spec:
   calicoNetwork:
     bgp: Disabled
+    # The node's InternalIP (kubelet's node-ip, the plan's address): Calico's default (the first
+    # address found) may pick a second NIC, e.g. a gateway Pi's uplink, or a keepalived VIP.
+    nodeAddressAutodetectionV4:
+      kubernetes: NodeInternalIP
     ipPools:
       - name: default-ipv4-ippool
         cidr: ${q(cluster.podSubnet)}

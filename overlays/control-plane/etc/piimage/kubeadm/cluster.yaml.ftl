@@ -4,5 +4,8 @@
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: ${q(cluster.name)}
+# "stable-<minor>" is replaced at boot with the version of the kubeadm that was installed: without a
+# version kubeadm would look "stable-1" up on the internet.
+kubernetesVersion: ${q(cluster.kubernetesVersion.pinned()?then("v" + cluster.kubernetesVersion.toString(), "stable-" + cluster.kubernetesVersion.minorVersion()))}
 controlPlaneEndpoint: ${q(endpoint.hostPort())}
 encryptionAlgorithm: ${cluster.keyAlgorithm.kubeadmName()}

@@ -27,6 +27,15 @@ kubeadm_reset() {
   fi
 }
 
+# Copies a kubeadm configuration to TARGET (root only) with the version of the kubeadm that was
+# installed where the plan was not pinned ("stable-<minor>", which kubeadm would resolve online).
+kubeadm_config() {
+  local source="$1" target="$2" version
+  version="$(kubeadm version -o short)" || fail "kubeadm version failed"
+  install -m 0600 /dev/null "$target"
+  sed -E "s/^kubernetesVersion: \"stable-[0-9.]+\"\$/kubernetesVersion: \"$version\"/" "$source" >"$target"
+}
+
 # Curl options that trust the cluster CA where the node has it (control planes); a worker only probes
 # readiness here, and kubeadm's discovery pins the CA by its hash before anything is trusted.
 ca_options() {

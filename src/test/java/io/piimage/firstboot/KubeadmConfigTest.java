@@ -223,12 +223,21 @@ class KubeadmConfigTest {
         assertThat(baked.files("m2")).doesNotContainKey("/etc/piimage/kubeadm/init.yaml");
         // For `kubeadm kubeconfig user` when a re-flashed control plane re-creates the token.
         assertThat(documents(baked.file("m2", "/etc/piimage/kubeadm/cluster.yaml")).get("ClusterConfiguration"))
-                .containsEntry("controlPlaneEndpoint", "10.66.0.10:8443").containsEntry("clusterName", "pa-kubeadm");
+                .containsEntry("controlPlaneEndpoint", "10.66.0.10:8443").containsEntry("clusterName", "pa-kubeadm")
+                .containsEntry("kubernetesVersion", "v1.32.3");
         // Restricted labels are applied by the first control plane's join watch, not by kubelet.
         assertThat(baked.file("m1", "/etc/piimage/kubernetes.env"))
                 .contains("PIIMAGE_RESTRICTED_LABELS=('m1|node-role.kubernetes.io/infra=')");
         assertThat(baked.file("m1", "/etc/piimage/cni/calico.yaml")).contains("cidr: \"10.200.0.0/16\"", "encapsulation: VXLAN",
                 "bgp: Disabled");
+        // Node addresses from the Kubernetes API (the node-ip kubelet registers), not the first NIC found:
+        // Installation.spec.calicoNetwork.nodeAddressAutodetectionV4.kubernetes, whose only value is
+        // NodeInternalIP (tigera/operator api/v1/installation_types.go, NodeAddressAutodetection).
+        Map<String, Object> installation = (Map<String, Object>) new Load(LoadSettings.builder().build())
+                .loadAllFromString(baked.file("m1", "/etc/piimage/cni/calico.yaml")).iterator().next();
+        assertThat(installation).containsEntry("kind", "Installation");
+        assertThat(((Map<String, Object>) ((Map<String, Object>) installation.get("spec")).get("calicoNetwork"))
+                .get("nodeAddressAutodetectionV4")).isEqualTo(Map.of("kubernetes", "NodeInternalIP"));
     }
 
     @Test
@@ -249,6 +258,9 @@ class KubeadmConfigTest {
         // "1.31" (not pinned): the first control plane runs the kubeadm version it installed.
         assertThat(init.get("ClusterConfiguration")).containsEntry("kubernetesVersion", "stable-1.31")
                 .containsEntry("encryptionAlgorithm", "RSA-2048");
+        // The same for `kubeadm kubeconfig user` on the other control planes: no version is looked up online.
+        assertThat(documents(baked.file("master2", "/etc/piimage/kubeadm/cluster.yaml")).get("ClusterConfiguration"))
+                .containsEntry("kubernetesVersion", "stable-1.31");
         assertThat(baked.file("master1", "/etc/piimage/cni/flannel.yaml")).contains("\"Network\": \"10.244.0.0/16\"");
         assertThat(baked.files("master2")).doesNotContainKey("/etc/piimage/cni/flannel.yaml");
         assertThat(baked.files("lb1")).doesNotContainKey("/etc/piimage/kubeadm/join.yaml");

@@ -45,13 +45,9 @@ phase_cluster() {
 }
 
 init_cluster() {
-  local config="$STATE_DIR/kubeadm-init.yaml" version
-  version="$(kubeadm version -o short)" || fail "kubeadm is not installed"
-  # An unpinned plan says "stable-<minor>": run the version of the kubeadm that was installed.
-  install -m 0600 /dev/null "$config"
-  sed -E "s/^kubernetesVersion: \"stable-[0-9.]+\"\$/kubernetesVersion: \"$version\"/" \
-    "$ROOT/etc/piimage/kubeadm/init.yaml" >"$config"
-  log "kubeadm init (Kubernetes $version, endpoint $PIIMAGE_ENDPOINT)"
+  local config="$STATE_DIR/kubeadm-init.yaml"
+  kubeadm_config "$ROOT/etc/piimage/kubeadm/init.yaml" "$config"
+  log "kubeadm init (Kubernetes $(kubeadm version -o short), endpoint $PIIMAGE_ENDPOINT)"
   kubeadm init --config "$config" || kubeadm_failed "kubeadm init"
   touch "$KUBEADM_DONE" "$STATE_DIR/initialised"
   log "kubeadm init: done"
@@ -78,10 +74,11 @@ join_control_plane() {
 # short-lived admin kubeconfig and re-creates the prebaked token with a short ttl (a no-op while the
 # token still exists).
 ensure_bootstrap_token() {
-  local kubeconfig="$STATE_DIR/rejoin.conf" token output
+  local kubeconfig="$STATE_DIR/rejoin.conf" cluster="$STATE_DIR/kubeadm-cluster.yaml" token output
   token="$(cat "$ROOT/etc/piimage/bootstrap-token")"
+  kubeadm_config "$ROOT/etc/piimage/kubeadm/cluster.yaml" "$cluster"
   install -m 0600 /dev/null "$kubeconfig"
-  if ! kubeadm kubeconfig user --config "$ROOT/etc/piimage/kubeadm/cluster.yaml" \
+  if ! kubeadm kubeconfig user --config "$cluster" \
     --client-name "piimage-rejoin-$PIIMAGE_NODE" --org kubeadm:cluster-admins --validity-period 1h >"$kubeconfig"; then
     log "cannot mint a kubeconfig to check the bootstrap token; joining anyway"
   elif output="$(kubeadm token create "$token" --ttl 2h --kubeconfig "$kubeconfig" 2>&1)"; then
