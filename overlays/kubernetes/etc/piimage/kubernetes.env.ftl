@@ -21,6 +21,7 @@ PIIMAGE_ENDPOINT_WAIT=600       # first control plane: for the endpoint to accep
 PIIMAGE_READY_WAIT=3600         # other nodes: for the endpoint's /readyz
 PIIMAGE_LOCK_TTL=60             # lease of the join lock: a dead holder's lock lapses after this
 PIIMAGE_LOCK_WAIT=3600          # for the join lock
+PIIMAGE_PULL_WAIT=1800          # control planes: for the images, pulled before the join lock
 # kubeadm's preflight refuses a control plane with less RAM than this (MB; MemCheck, ControlPlaneMem).
 PIIMAGE_CONTROL_PLANE_MIN_MB=1700
 # Labels of the plan that kubelet may not set on itself, node|key=value: the first control plane's

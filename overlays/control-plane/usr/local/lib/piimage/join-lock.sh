@@ -21,6 +21,12 @@ LOCK_NAME="piimage/join-lock"
 LOCK_LEASE=""
 LOCK_KEEPALIVE_PID=""
 ETCD_LAST_GOOD=""
+LOCK_ACQUIRED_US=""
+
+# Microseconds since the epoch (EPOCHREALTIME's separator follows the locale).
+now_us() {
+  echo "${EPOCHREALTIME//[.,]/}"
+}
 
 b64() {
   printf '%s' "$1" | base64 -w0
@@ -63,6 +69,7 @@ join_lock_acquire() {
     txn+="\"failure\":[{\"request_range\":{\"key\":\"$key\"}}]}"
     if response="$(etcd_post /v3/kv/txn "$txn")"; then
       if [[ "$(jq -r '.succeeded // false' <<<"$response")" == true ]]; then
+        LOCK_ACQUIRED_US="$(now_us)"
         log "join lock acquired (lease $LOCK_LEASE, ttl ${ttl}s) after $((SECONDS - start))s"
         return 0
       fi
@@ -130,8 +137,15 @@ join_lock_release() {
     LOCK_KEEPALIVE_PID=""
   fi
   if [[ -n "$LOCK_LEASE" ]]; then
+    local held=""
+    if [[ -n "$LOCK_ACQUIRED_US" ]]; then
+      # The serialized part of the assembly: how long this node kept every other joiner waiting.
+      held=$((($(now_us) - LOCK_ACQUIRED_US) / 1000))
+      held=" (held $((held / 1000)).$(printf '%03d' $((held % 1000))) s)"
+      LOCK_ACQUIRED_US=""
+    fi
     if etcd_post /v3/lease/revoke "{\"ID\": \"$LOCK_LEASE\"}" >/dev/null; then
-      log "join lock released"
+      log "join lock released$held"
     else
       log "could not revoke lease $LOCK_LEASE; the lock lapses within ${PIIMAGE_LOCK_TTL:-60}s"
     fi

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # Phase 50-cluster (control planes): become part of the cluster.
+#  - first, with nothing held, it pulls the images kubeadm and the CNI need (see pull_images);
 #  - the first control plane of the plan waits until the endpoint accepts connections (its load
 #    balancer is up), then initialises the cluster with `kubeadm init` -- unless a cluster already
 #    answers (this card was re-flashed), which it joins like any other control plane; after init it
@@ -16,11 +17,27 @@
 # shellcheck source=/dev/null
 . "$ROOT/usr/local/lib/piimage/join-lock.sh"
 
+CRI_SOCKET=unix:///var/run/containerd/containerd.sock
+
 phase_cluster() {
   pki_snapshot
   if cluster_member; then
     log "kubeadm finished on this node earlier; it is part of the cluster"
-  elif [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
+  else
+    # Downloads first, while nothing is held: the join lock then covers kubeadm join alone.
+    pull_images
+    become_member
+  fi
+  if [[ -e "$STATE_DIR/initialised" ]]; then
+    install_cni
+  fi
+  if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
+    systemctl enable --now piimage-join-watch.timer || fail "cannot start the join watch"
+  fi
+}
+
+become_member() {
+  if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
     if [[ "$PIIMAGE_LOAD_BALANCER" != vip-only ]]; then
       # vip-only: the VIP only comes up on a node with a healthy apiserver, i.e. after init.
       wait_until "$PIIMAGE_ENDPOINT_WAIT" "$PIIMAGE_ENDPOINT to accept connections" endpoint_accepts \
@@ -36,11 +53,27 @@ phase_cluster() {
     wait_until "$PIIMAGE_READY_WAIT" "https://$PIIMAGE_ENDPOINT/readyz" endpoint_ready
     join_control_plane
   fi
-  if [[ -e "$STATE_DIR/initialised" ]]; then
-    install_cni
-  fi
-  if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
-    systemctl enable --now piimage-join-watch.timer || fail "cannot start the join watch"
+}
+
+# Every download that does not need the cluster: the control plane's images for the installed
+# version (pulled through containerd, so the plan's registry mirrors apply) and the images the CNI
+# manifest names (the first control plane has it). kubeadm init/join then finds them present instead
+# of pulling them in its preflight, inside the join lock. Bounded and retried like the other waits.
+pull_images() {
+  local version image started=$SECONDS
+  version="$(kubeadm version -o short)" || fail "kubeadm version failed"
+  wait_until "$PIIMAGE_PULL_WAIT" "the images of Kubernetes $version" \
+    kubeadm config images pull --kubernetes-version "$version" --cri-socket "$CRI_SOCKET"
+  for image in $(cni_images); do
+    wait_until "$PIIMAGE_PULL_WAIT" "image $image" crictl pull "$image"
+  done
+  log "images: pulled in $((SECONDS - started))s, before any lock"
+}
+
+cni_images() {
+  local manifest="$ROOT/etc/piimage/cni/$PIIMAGE_CNI.yaml"
+  if [[ -f "$manifest" ]]; then
+    sed -n -E 's/^[[:space:]]*image:[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' "$manifest" | sort -u
   fi
 }
 
