@@ -60,13 +60,25 @@ public final class SecretsStore {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.findAny().isPresent();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot list " + dir + ": " + reason(e), e);
         }
+    }
+
+    /** Why an operation failed, in words: for a refused permission Java names only the file. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied (the secrets belong to another user, or their modes do not let this user read them)";
+        }
+        return e.getMessage();
     }
 
     public static ClusterSecrets load(Path dir, KeyAlgorithm expected) throws SecretsException {
         if (!Files.isDirectory(dir)) {
             throw new SecretsException(dir + " is not a directory");
+        }
+        if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
+            // Otherwise every file would look missing, and the advice would be to restore a backup.
+            throw new SecretsException("cannot read " + dir + ": " + reason(new java.nio.file.AccessDeniedException(dir.toString())));
         }
         List<String> missing = FILES.stream().filter(f -> !Files.isRegularFile(dir.resolve(f))).toList();
         if (!missing.isEmpty()) {
@@ -165,7 +177,7 @@ public final class SecretsStore {
         try {
             return Files.readString(dir.resolve(name), StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new SecretsException("cannot read " + name + ": " + e.getMessage(), e);
+            throw new SecretsException("cannot read " + name + ": " + reason(e), e);
         }
     }
 
