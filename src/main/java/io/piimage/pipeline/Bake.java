@@ -152,10 +152,10 @@ public final class Bake {
 
         try (OutputLock lock = OutputLock.acquire(target)) {
             Path workDir = target.toAbsolutePath().normalize().getParent();
-            Leftovers.Sweep sweep = Leftovers.sweep(workDir, Leftovers.prefixesBeside(target));
-            if (!sweep.removed().isEmpty() || !sweep.unknown().isEmpty()) {
-                events.accept(new BakeEvent.LeftoversFound(sweep.removed(), sweep.unknown()));
-            }
+            sweep(workDir, Leftovers.prefixesBeside(target));
+            // A killed first bake may also have left new secrets half-staged beside the secrets directory.
+            Path secretsAbsolute = secretsPath.toAbsolutePath().normalize();
+            sweep(secretsAbsolute.getParent(), List.of("." + secretsAbsolute.getFileName() + ".tmp-"));
             NodeImages images = null;
             try {
                 if (baseImage != null) {
@@ -195,6 +195,13 @@ public final class Bake {
             }
         }
         return new Result(plan, target, secretsPath, create, cards);
+    }
+
+    private void sweep(Path dir, List<String> prefixes) throws IOException {
+        Leftovers.Sweep sweep = Leftovers.sweep(dir, prefixes);
+        if (!sweep.removed().isEmpty() || !sweep.unknown().isEmpty()) {
+            events.accept(new BakeEvent.LeftoversFound(sweep.removed(), sweep.unknown()));
+        }
     }
 
     /** Saves new secrets; another bake that made them first is named as such, not as "Directory not empty". */

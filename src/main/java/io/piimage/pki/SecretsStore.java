@@ -17,10 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,9 +207,8 @@ public final class SecretsStore {
         }
         Path absolute = dir.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        byte[] suffix = new byte[6];
-        new SecureRandom().nextBytes(suffix);
-        Path staging = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + HexFormat.of().formatHex(suffix));
+        // Named after this process, so a bake after a kill can tell the keys in it are nobody's (Leftovers).
+        Path staging = absolute.resolveSibling(io.piimage.sink.Leftovers.name("." + absolute.getFileName() + ".tmp-"));
         try {
             Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
             Files.createDirectory(staging.resolve("etcd"), PosixFilePermissions.asFileAttribute(PRIVATE_DIR));

@@ -99,6 +99,26 @@ class BakeRefusalsTest {
     }
 
     @Test
+    void aFullDiskStopsTheBakeBeforeTheSecretsAreSaved() throws Exception {
+        ExternalTool.requireRoot("mounting a small tmpfs as a full disk");
+        Path small = Files.createDirectory(dir.resolve("small"));
+        // Room for the secrets (about 70 KiB in 4 KiB pages), not for the cards: the bake must find out first.
+        var mount = ExternalTool.run(Duration.ofSeconds(30), List.of("mount", "-t", "tmpfs", "-o", "size=96k,mode=0755",
+                "piimage-full", small.toString()), null);
+        assertThat(mount.exitCode()).as(mount.output()).isZero();
+        try {
+            Path plan = Project.copyExample("makina.yaml", small);
+            Run run = piimage("bake", plan.toString(), "-o", small.resolve("out").toString());
+            assertClearError(run, "No space left on device", "nothing was written");
+            try (Stream<Path> list = Files.list(small)) {
+                assertThat(list.toList()).containsExactly(plan);
+            }
+        } finally {
+            ExternalTool.run(Duration.ofSeconds(30), List.of("umount", small.toString()), null);
+        }
+    }
+
+    @Test
     void anExplicitSecretsDirectoryThatDoesNotExistIsCreatedOnlyWhenAskedFor() throws IOException {
         Path plan = Project.copyExample("makina.yaml", dir);
         Path typo = dir.resolve("makina.secerts");
@@ -172,6 +192,9 @@ class BakeRefusalsTest {
             leftovers.put(Files.createDirectory(dir.resolve(".out.old-" + deadTag + "-0a1b2c3d4e5f")), false);
             leftovers.put(Files.writeString(dir.resolve(".piimage-base-" + deadTag + "-0a1b2c3d4e5f123.img"), "base"), false);
             leftovers.put(Files.createDirectory(dir.resolve(".piimage-images-" + deadTag + "-0a1b2c3d4e5f456")), false);
+            Path secretsStaging = Files.createDirectory(dir.resolve(".makina.secrets.tmp-" + deadTag + "-0a1b2c3d4e5f"));
+            Files.writeString(secretsStaging.resolve("ca.key"), "-----BEGIN PRIVATE KEY-----\n");
+            leftovers.put(secretsStaging, false);
             // A live bake's temporary files, an older piimage's unnamed one, another host's: kept.
             leftovers.put(Files.createDirectory(dir.resolve(".out.tmp-" + liveTag + "-0a1b2c3d4e5f")), true);
             leftovers.put(Files.writeString(dir.resolve(".piimage-base-" + liveTag + "-77.img"), "base"), true);

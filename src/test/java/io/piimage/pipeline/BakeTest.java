@@ -212,6 +212,36 @@ class BakeTest {
     }
 
     @Test
+    void concurrentBakesOfOneOutputEitherSucceedOrSayAnotherBakeIsWriting() throws Exception {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Path out = dir.resolve("out");
+        bake(plan, out);
+        List<Object> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    results.add(bake(plan, out));
+                } catch (Exception e) {
+                    results.add(e);
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(results).hasSize(4).anyMatch(r -> r instanceof Bake.Result);
+        for (Object r : results) {
+            if (r instanceof Exception e) {
+                assertThat(e).hasMessageContaining("another bake").hasMessageContaining("is writing " + out);
+            }
+        }
+        assertThat(out.resolve("admin.conf")).isRegularFile();
+    }
+
+    @Test
     void bothExamplesBake() throws Exception {
         List<String> failures = new ArrayList<>();
         for (String example : List.of("makina.yaml", "nkte8.yaml")) {
