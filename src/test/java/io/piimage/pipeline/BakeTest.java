@@ -212,6 +212,28 @@ class BakeTest {
     }
 
     @Test
+    void aFailureAfterTheSecretsWereSavedSaysSo() throws Exception {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Path out = dir.resolve("out");
+        // Another program takes the output's place between the secrets and the rename of the cards.
+        Bake bake = Bake.builder(plan).output(out).clock(CLOCK).events(event -> {
+            if (event instanceof BakeEvent.SecretsCreated) {
+                try {
+                    Files.createDirectories(out.resolve("theirs"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }).build();
+        assertThatThrownBy(bake::run).isInstanceOf(BakeException.class)
+                .hasMessageContaining("is not an earlier piimage output")
+                .extracting(e -> ((BakeException) e).written())
+                .isEqualTo("the secrets directory " + dir.resolve("makina.secrets") + " was created (keep it); no card was written");
+        assertThat(dir.resolve("makina.secrets/ca.key")).isRegularFile();
+        assertThat(out.resolve("admin.conf")).doesNotExist();
+    }
+
+    @Test
     void concurrentBakesOfOneOutputEitherSucceedOrSayAnotherBakeIsWriting() throws Exception {
         Path plan = Project.copyExample("makina.yaml", dir);
         Path out = dir.resolve("out");
