@@ -118,11 +118,6 @@ public final class Bake {
         } catch (UncheckedIOException e) {
             throw new BakeException(e.getMessage(), e);
         }
-        if (create && secretsDir != null && !initSecrets) {
-            throw new BakeException("the secrets directory " + secretsPath + (Files.exists(secretsPath) ? " is empty" : " does not exist")
-                    + ". If this is a new cluster, add --init-secrets to create its secrets there; if not, check the path: "
-                    + "new secrets would be a new CA that no node of the cluster trusts");
-        }
 
         Path target = output != null ? output : defaultOutput(plan);
         Sink sink;
@@ -132,6 +127,11 @@ public final class Bake {
             throw new BakeException(e.getMessage(), e);
         }
         checkApart(target, secretsPath);
+        if (create && secretsDir != null && !initSecrets) {
+            throw new BakeException("the secrets directory " + secretsPath + (Files.exists(secretsPath) ? " is empty" : " does not exist")
+                    + ". If this is a new cluster, add --init-secrets to create its secrets there; if not, check the path: "
+                    + "new secrets would be a new CA that no node of the cluster trusts");
+        }
         sink.check();
         if (baseImage != null && !(sink instanceof DirectorySink)) {
             throw new BakeException("--base-image writes <node>.img files into a directory; " + target

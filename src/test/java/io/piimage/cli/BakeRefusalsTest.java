@@ -65,6 +65,9 @@ class BakeRefusalsTest {
             assertClearError(run, layout.says(), "nothing was written");
             assertThat(listing()).as(layout.toString()).isEqualTo(before);
         }
+        // The overlap is named first, not the missing --init-secrets that would only lead to it.
+        assertClearError(piimage("bake", plan.toString(), "--secrets", dir.resolve("out/secrets").toString(),
+                "-o", dir.resolve("out").toString()), "is inside the output");
     }
 
     @Test
