@@ -150,7 +150,7 @@ public final class Bake {
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
 
-        try (OutputLock lock = OutputLock.acquire(target)) {
+        try (OutputLock lock = lock(target)) {
             Path workDir = target.toAbsolutePath().normalize().getParent();
             sweep(workDir, Leftovers.prefixesBeside(target));
             // A killed first bake may also have left new secrets half-staged beside the secrets directory.
@@ -195,6 +195,16 @@ public final class Bake {
             }
         }
         return new Result(plan, target, secretsPath, create, cards);
+    }
+
+    private static OutputLock lock(Path target) throws IOException, BakeException {
+        try {
+            return OutputLock.acquire(target);
+        } catch (OutputLock.BusyException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new BakeException("cannot write the output " + target + ": " + BakeException.describe(e), e);
+        }
     }
 
     private void sweep(Path dir, List<String> prefixes) throws IOException {
