@@ -9,8 +9,8 @@ import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -28,9 +28,11 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:",
             "  piimage bake examples/makina.yaml                 # -> out/makina/",
             "  piimage bake plan.yaml -o cards.tar.gz           # one archive instead of a directory",
-            "  piimage bake plan.yaml --secrets /safe/place/makina.secrets",
+            "  piimage bake plan.yaml --secrets /safe/place/makina.secrets --init-secrets   # first bake",
+            "  piimage bake plan.yaml --secrets /safe/place/makina.secrets                  # later bakes",
             "  piimage bake plan.yaml --base-image ubuntu-24.04.3-preinstalled-server-arm64+raspi.img.xz --compress xz",
-            "", "Exit codes: 0 baked, 1 invalid plan or failed bake (nothing written), 2 usage error."})
+            "", "Exit codes: 0 baked; 1 invalid plan, refused paths or failed bake (nothing written, unless the",
+            "message says what was); 2 usage error."})
 final class BakeCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML).")
@@ -41,8 +43,15 @@ final class BakeCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--secrets", paramLabel = "DIR",
-            description = "The secrets directory (default: <plan name>.secrets beside the plan). Back it up.")
+            description = {"The secrets directory (default: <plan name>.secrets beside the plan, created on the first bake).",
+                "Back it up. A DIR given here must hold the cluster's secrets, unless --init-secrets."})
     Path secrets;
+
+    @Option(names = "--init-secrets",
+            description = {"Create a new cluster's secrets in the --secrets DIR if it does not exist or is empty.",
+                "Without it such a DIR is refused, so a mistyped path cannot start a new CA.",
+                "(The default secrets directory needs no flag.)"})
+    boolean initSecrets;
 
     @Option(names = "--templates", paramLabel = "DIR",
             description = "A directory whose cloud-init/ and overlays/ templates override the packaged ones.")
@@ -102,6 +111,7 @@ final class BakeCommand implements Callable<Integer> {
                     .imageProfile(imageProfile)
                     .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
                     .secretsDir(secrets)
+                    .initSecrets(initSecrets)
                     .templatesDir(templates)
                     .events(event -> {
                         if (bar != null) {
@@ -132,14 +142,16 @@ final class BakeCommand implements Callable<Integer> {
             return Main.INVALID_INPUT;
         } catch (BakeException e) {
             err.println("piimage: error: " + e.getMessage());
-            err.println("piimage: nothing was written");
-            return Main.INVALID_INPUT;
-        } catch (NoSuchFileException e) {
-            err.println("piimage: error: no such file: " + e.getFile());
+            err.println("piimage: " + (e.written() == null ? "nothing was written" : e.written()));
             return Main.INVALID_INPUT;
         } catch (IOException e) {
-            err.println("piimage: error: " + e.getMessage());
-            err.println("piimage: the output was not changed");
+            err.println("piimage: error: " + BakeException.describe(e));
+            err.println("piimage: nothing was written");
+            return Main.INVALID_INPUT;
+        } catch (UncheckedIOException e) {
+            err.println("piimage: error: " + (e.getMessage() != null && !e.getMessage().startsWith("java.")
+                    ? e.getMessage() : BakeException.describe(e.getCause())));
+            err.println("piimage: nothing was written");
             return Main.INVALID_INPUT;
         }
     }
@@ -156,9 +168,14 @@ final class BakeCommand implements Callable<Integer> {
     private void report(BakeEvent event, PrintWriter out, PrintWriter err) {
         if (event instanceof BakeEvent.PlanLoaded loaded) {
             loaded.warnings().forEach(w -> err.println(w.format()));
-        } else if (event instanceof BakeEvent.SecretsCreated created && !quiet) {
-            out.println("created the cluster's secrets in " + created.directory()
-                    + " (back this directory up: every later bake and every node needs it)");
+        } else if (event instanceof BakeEvent.SecretsCreated created) {
+            // Said even with -q: a new CA where one was expected (a mistyped path) must not pass unseen.
+            err.println("piimage: created the cluster's secrets (a new CA) in " + created.directory()
+                    + "; back this directory up: every later bake and every node needs it");
+        } else if (event instanceof BakeEvent.LeftoversFound found) {
+            found.removed().forEach(p -> err.println("piimage: removed " + p + ", left by an interrupted bake"));
+            found.unknown().forEach(p -> err.println("piimage: warning: " + p + " looks like a temporary file of an "
+                    + "interrupted bake, but names no process; remove it by hand if no bake is running (it may hold secrets)"));
         } else if (event instanceof BakeEvent.SecretsReused reused) {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {

@@ -17,8 +17,14 @@ import io.piimage.render.RenderException;
 import io.piimage.render.TemplateSource;
 import io.piimage.render.Templates;
 import io.piimage.sink.DirectorySink;
+import io.piimage.sink.Leftovers;
+import io.piimage.sink.OutputLock;
 import io.piimage.sink.Sink;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -32,8 +38,9 @@ import java.util.function.Consumer;
 
 /**
  * Bakes a plan: load and validate it, load or create its secrets, render every node's card, and hand
- * the files to a sink. Order matters for "nothing half-written": an invalid plan stops before anything
- * is written; new secrets are saved before the output that depends on them, so output never refers to
+ * the files to a sink. Order matters for "nothing half-written": the plan, the secrets, the output place
+ * and the base image are checked, and node images and output staged, before anything that stays is
+ * written; new secrets are saved before the output that depends on them, so output never refers to
  * secrets that were lost.
  */
 public final class Bake {
@@ -41,6 +48,7 @@ public final class Bake {
     private final Path planFile;
     private final Path output;
     private final Path secretsDir;
+    private final boolean initSecrets;
     private final Path templatesDir;
     private final Clock clock;
     private final Consumer<BakeEvent> events;
@@ -54,6 +62,7 @@ public final class Bake {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
         this.output = builder.output;
         this.secretsDir = builder.secretsDir;
+        this.initSecrets = builder.initSecrets;
         this.templatesDir = builder.templatesDir;
         this.clock = builder.clock;
         this.events = builder.events;
@@ -89,6 +98,7 @@ public final class Bake {
     }
 
     public Result run() throws InvalidPlanException, BakeException, IOException {
+        // Everything that can be refused is refused here, before the first byte is written.
         ImageProfiles profiles = ImageProfiles.packaged();
         LoadedPlan loaded = PlanLoader.load(planFile, profiles.names());
         Plan plan = loaded.plan();
@@ -102,7 +112,32 @@ public final class Bake {
         }
 
         Path secretsPath = secretsDir != null ? secretsDir : defaultSecretsDir(planFile);
-        boolean create = !SecretsStore.exists(secretsPath);
+        boolean create;
+        try {
+            create = !SecretsStore.exists(secretsPath);
+        } catch (UncheckedIOException e) {
+            throw new BakeException(e.getMessage(), e);
+        }
+
+        Path target = output != null ? output : defaultOutput(plan);
+        Sink sink;
+        try {
+            sink = Sink.forPath(target);
+        } catch (IllegalArgumentException e) {
+            throw new BakeException(e.getMessage(), e);
+        }
+        checkApart(target, secretsPath);
+        if (create && secretsDir != null && !initSecrets) {
+            throw new BakeException("the secrets directory " + secretsPath + (Files.exists(secretsPath) ? " is empty" : " does not exist")
+                    + ". If this is a new cluster, add --init-secrets to create its secrets there; if not, check the path: "
+                    + "new secrets would be a new CA that no node of the cluster trusts");
+        }
+        sink.check();
+        if (baseImage != null && !(sink instanceof DirectorySink)) {
+            throw new BakeException("--base-image writes <node>.img files into a directory; " + target
+                    + " is an archive: give a directory with -o");
+        }
+
         ClusterSecrets secrets;
         try {
             secrets = create
@@ -115,39 +150,114 @@ public final class Bake {
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
 
-        Path target = output != null ? output : defaultOutput(plan);
-        Sink sink = Sink.forPath(target);
-        NodeImages images = null;
-        if (baseImage != null) {
-            if (!(sink instanceof DirectorySink)) {
-                throw new BakeException("--base-image writes <node>.img files into a directory; " + target
-                        + " is an archive: give a directory with -o");
-            }
-            // Decompress, recognise and check against the plan before anything (secrets included) is written.
-            images = NodeImages.open(baseImage, target.toAbsolutePath().getParent(), profiles, imageProfile, plan, events);
-        }
-        try {
-            if (create) {
-                SecretsStore.write(secrets, secretsPath);
-                events.accept(new BakeEvent.SecretsCreated(secretsPath));
-            } else {
-                events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
-            }
-            if (images != null) {
-                images.build(cards, compression, checksums, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
-            }
-            sink.write(tree);
-            events.accept(new BakeEvent.OutputWritten(target));
-            if (images != null) {
-                Path manifest = images.publish(plan, target, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-                events.accept(new BakeEvent.ImagesPublished(target, cards.size(), manifest));
-            }
-        } finally {
-            if (images != null) {
-                images.close();
+        try (OutputLock lock = lock(target)) {
+            Path workDir = target.toAbsolutePath().normalize().getParent();
+            sweep(workDir, Leftovers.prefixesBeside(target));
+            // A killed first bake may also have left new secrets half-staged beside the secrets directory.
+            Path secretsAbsolute = secretsPath.toAbsolutePath().normalize();
+            sweep(secretsAbsolute.getParent(), List.of("." + secretsAbsolute.getFileName() + ".tmp-"));
+            NodeImages images = null;
+            try {
+                if (baseImage != null) {
+                    // Decompressed, recognised, checked against the plan, and every image made in staging.
+                    images = NodeImages.open(baseImage, workDir, profiles, imageProfile, plan, events);
+                    images.build(cards, compression, checksums, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
+                }
+                try (Sink.Staged staged = sink.stage(tree)) {
+                    // The first write that stays: new secrets before the output that depends on them.
+                    if (create) {
+                        writeSecrets(secrets, secretsPath);
+                        events.accept(new BakeEvent.SecretsCreated(secretsPath));
+                    } else {
+                        events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
+                    }
+                    String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
+                    try {
+                        staged.commit();
+                        events.accept(new BakeEvent.OutputWritten(target));
+                        written = (create ? "the secrets directory " + secretsPath + " was created (keep it) and " : "")
+                                + "the seed files and admin.conf were written to " + target + ", but not the node images";
+                        if (images != null) {
+                            Path manifest = images.publish(plan, target, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+                            events.accept(new BakeEvent.ImagesPublished(target, cards.size(), manifest));
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        if (written == null) {
+                            throw e;
+                        }
+                        throw new BakeException(e instanceof IOException io ? BakeException.describe(io) : e.toString(), e, written);
+                    }
+                }
+            } finally {
+                if (images != null) {
+                    images.close();
+                }
             }
         }
         return new Result(plan, target, secretsPath, create, cards);
+    }
+
+    private static OutputLock lock(Path target) throws IOException, BakeException {
+        try {
+            return OutputLock.acquire(target);
+        } catch (OutputLock.BusyException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new BakeException("cannot write the output " + target + ": " + BakeException.describe(e), e);
+        }
+    }
+
+    private void sweep(Path dir, List<String> prefixes) throws IOException {
+        Leftovers.Sweep sweep = Leftovers.sweep(dir, prefixes);
+        if (!sweep.removed().isEmpty() || !sweep.unknown().isEmpty()) {
+            events.accept(new BakeEvent.LeftoversFound(sweep.removed(), sweep.unknown()));
+        }
+    }
+
+    /** Saves new secrets; another bake that made them first is named as such, not as "Directory not empty". */
+    private static void writeSecrets(ClusterSecrets secrets, Path secretsPath) throws IOException, BakeException {
+        try {
+            SecretsStore.write(secrets, secretsPath);
+        } catch (DirectoryNotEmptyException | FileAlreadyExistsException e) {
+            throw new BakeException("another bake created the secrets in " + secretsPath
+                    + " while this one was running; nothing was written by this one: bake again to use them", e);
+        }
+    }
+
+    /**
+     * Refuses an output and a secrets directory that overlap: every bake replaces the whole output,
+     * which would delete secrets kept inside it. Compared by real paths (of the nearest existing
+     * ancestor), so symbolic links cannot hide the overlap.
+     */
+    static void checkApart(Path output, Path secrets) throws BakeException, IOException {
+        Path out = real(output);
+        Path sec = real(secrets);
+        if (sec.startsWith(out)) {
+            throw new BakeException((sec.equals(out) ? "the secrets directory " + secrets + " is the output"
+                    : "the secrets directory " + secrets + " is inside the output " + output)
+                    + ": every bake replaces the output, which would delete the cluster's secrets. Keep them apart, "
+                    + "e.g. the default secrets directory <plan name>.secrets beside the plan, or another -o");
+        }
+        if (out.startsWith(sec)) {
+            throw new BakeException("the output " + output + " is inside the secrets directory " + secrets
+                    + ": keep the cards out of the secrets directory (and the secrets out of the output); choose another -o");
+        }
+    }
+
+    /** {@code path} with every symbolic link resolved, through its nearest existing ancestor. */
+    static Path real(Path path) throws IOException {
+        Path absolute = path.toAbsolutePath();
+        Path existing = absolute;
+        List<Path> rest = new ArrayList<>();
+        while (existing != null && !Files.exists(existing)) {
+            rest.add(0, existing.getFileName());
+            existing = existing.getParent();
+        }
+        Path real = existing == null ? absolute.getRoot() : existing.toRealPath();
+        for (Path name : rest) {
+            real = real.resolve(name);
+        }
+        return real.normalize();
     }
 
     private List<NodeCard> render(Plan plan, ClusterSecrets secrets, ImageProfiles profiles, Templates templates)
@@ -184,6 +294,7 @@ public final class Bake {
         private final Path planFile;
         private Path output;
         private Path secretsDir;
+        private boolean initSecrets;
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
@@ -205,6 +316,12 @@ public final class Bake {
 
         public Builder secretsDir(Path secretsDir) {
             this.secretsDir = secretsDir;
+            return this;
+        }
+
+        /** Allows creating secrets in an explicit {@link #secretsDir} that does not exist or is empty. */
+        public Builder initSecrets(boolean initSecrets) {
+            this.initSecrets = initSecrets;
             return this;
         }
 

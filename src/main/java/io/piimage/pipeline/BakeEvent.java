@@ -17,6 +17,10 @@ public sealed interface BakeEvent {
     record SecretsReused(Path directory, List<String> permissionProblems) implements BakeEvent {
     }
 
+    /** Temporary files of killed bakes beside the output: removed (their writer is gone) or unknown (kept). */
+    record LeftoversFound(List<Path> removed, List<Path> unknown) implements BakeEvent {
+    }
+
     record NodeRendered(Node node, int files, long bytes) implements BakeEvent {
     }
 

@@ -16,6 +16,7 @@ import io.piimage.plan.Node;
 import io.piimage.plan.PiModel;
 import io.piimage.plan.Plan;
 import io.piimage.render.NodeFile;
+import io.piimage.sink.Leftovers;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -217,7 +218,7 @@ public final class NodeImages implements AutoCloseable {
             return new Raw(base, null);
         }
         long started = System.nanoTime();
-        Path temp = Files.createTempFile(workDir, ".piimage-base-", ".img");
+        Path temp = Files.createTempFile(workDir, Leftovers.name(".piimage-base-"), ".img");
         boolean ok = false;
         try (RandomAccessFile out = new RandomAccessFile(temp.toFile(), "rw")) {
             DataMap data;
@@ -309,7 +310,7 @@ public final class NodeImages implements AutoCloseable {
      */
     void build(List<NodeCard> cards, Compression compression, boolean checksums, LocalDateTime timestamp,
                ProgressListener progress, Consumer<BakeEvent> events) throws IOException, BakeException {
-        staging = Files.createTempDirectory(workDir, ".piimage-images-");
+        staging = Files.createTempDirectory(workDir, Leftovers.name(".piimage-images-"));
         long total = data.dataBytes() * cards.size();
         AtomicLong copied = new AtomicLong();
         Object lock = new Object();

@@ -17,10 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +58,25 @@ public final class SecretsStore {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.findAny().isPresent();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot list " + dir + ": " + reason(e), e);
         }
+    }
+
+    /** Why an operation failed, in words: for a refused permission Java names only the file. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied (the secrets belong to another user, or their modes do not let this user read them)";
+        }
+        return e.getMessage();
     }
 
     public static ClusterSecrets load(Path dir, KeyAlgorithm expected) throws SecretsException {
         if (!Files.isDirectory(dir)) {
             throw new SecretsException(dir + " is not a directory");
+        }
+        if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
+            // Otherwise every file would look missing, and the advice would be to restore a backup.
+            throw new SecretsException("cannot read " + dir + ": " + reason(new java.nio.file.AccessDeniedException(dir.toString())));
         }
         List<String> missing = FILES.stream().filter(f -> !Files.isRegularFile(dir.resolve(f))).toList();
         if (!missing.isEmpty()) {
@@ -165,7 +175,7 @@ public final class SecretsStore {
         try {
             return Files.readString(dir.resolve(name), StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new SecretsException("cannot read " + name + ": " + e.getMessage(), e);
+            throw new SecretsException("cannot read " + name + ": " + reason(e), e);
         }
     }
 
@@ -197,9 +207,8 @@ public final class SecretsStore {
         }
         Path absolute = dir.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        byte[] suffix = new byte[6];
-        new SecureRandom().nextBytes(suffix);
-        Path staging = absolute.resolveSibling("." + absolute.getFileName() + ".tmp-" + HexFormat.of().formatHex(suffix));
+        // Named after this process, so a bake after a kill can tell the keys in it are nobody's (Leftovers).
+        Path staging = absolute.resolveSibling(io.piimage.sink.Leftovers.name("." + absolute.getFileName() + ".tmp-"));
         try {
             Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
             Files.createDirectory(staging.resolve("etcd"), PosixFilePermissions.asFileAttribute(PRIVATE_DIR));

@@ -23,7 +23,7 @@ import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
 /**
  * Writes the tree as one {@code .tar.gz} or {@code .zip} with fixed timestamps, owners and order, so
- * two bakes of the same plan and secrets give identical bytes. Written to a private temporary file,
+ * two bakes of the same plan and secrets give identical bytes. Staged in a private temporary file,
  * then renamed into place.
  */
 public final class ArchiveSink implements Sink {
@@ -47,13 +47,18 @@ public final class ArchiveSink implements Sink {
     }
 
     @Override
-    public void write(FileTree tree) throws IOException {
+    public void check() throws IOException {
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(target + " is a directory; an archive output needs a file name");
         }
-        Files.createDirectories(target.toAbsolutePath().getParent());
+    }
+
+    @Override
+    public Staged stage(FileTree tree) throws IOException {
+        check();
+        Files.createDirectories(target.toAbsolutePath().normalize().getParent());
         Path staging = AtomicFiles.sibling(target, "tmp");
-        try {
+        return AtomicFiles.stage(staging, () -> {
             Files.createFile(staging, AtomicFiles.PRIVATE_FILE);
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(staging, StandardOpenOption.WRITE))) {
                 if (format == Format.TAR_GZ) {
@@ -65,10 +70,10 @@ public final class ArchiveSink implements Sink {
             try (FileChannel channel = FileChannel.open(staging, StandardOpenOption.WRITE)) {
                 channel.force(true);
             }
+        }, () -> {
+            check();
             AtomicFiles.move(staging, target);
-        } finally {
-            Files.deleteIfExists(staging);
-        }
+        });
     }
 
     /** Directories implied by the file paths, so extracting tools create them with private modes. */

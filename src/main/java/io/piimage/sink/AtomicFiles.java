@@ -11,8 +11,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Set;
 
 /** Temporary siblings, private permissions, renames and clean-up shared by the sinks. */
@@ -23,17 +21,49 @@ final class AtomicFiles {
     static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private AtomicFiles() {
     }
 
-    /** A hidden name beside {@code target}, on the same filesystem so a rename can be atomic. */
+    /**
+     * A hidden name beside {@code target}, on the same filesystem so a rename can be atomic, naming this
+     * process so a later bake can remove it if this one is killed ({@link Leftovers}).
+     */
     static Path sibling(Path target, String purpose) {
-        byte[] suffix = new byte[6];
-        RANDOM.nextBytes(suffix);
-        Path absolute = target.toAbsolutePath();
-        return absolute.resolveSibling("." + absolute.getFileName() + "." + purpose + "-" + HexFormat.of().formatHex(suffix));
+        Path absolute = target.toAbsolutePath().normalize();
+        return absolute.resolveSibling(Leftovers.name("." + absolute.getFileName() + "." + purpose + "-"));
+    }
+
+    /** An I/O step. */
+    @FunctionalInterface
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    /**
+     * Fills {@code staging} with {@code write} (deleting it if that fails) and returns it staged:
+     * {@code commit} moves it into place; closing deletes whatever was not moved.
+     */
+    static Sink.Staged stage(Path staging, IoAction write, IoAction commit) throws IOException {
+        boolean ok = false;
+        try {
+            write.run();
+            ok = true;
+        } finally {
+            if (!ok) {
+                deleteQuietly(staging);
+            }
+        }
+        return new Sink.Staged() {
+            @Override
+            public void commit() throws IOException {
+                commit.run();
+            }
+
+            @Override
+            public void close() {
+                deleteQuietly(staging);
+            }
+        };
     }
 
     static void move(Path from, Path to) throws IOException {
@@ -41,6 +71,10 @@ final class AtomicFiles {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("cannot rename " + from + " to " + to + " atomically", e);
+        } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.FileAlreadyExistsException e) {
+            // Only possible when something else wrote there after this bake checked the place.
+            throw new IOException(to + " was created by another program while this bake was writing it; "
+                    + "it was left as it is", e);
         }
     }
 

@@ -31,23 +31,30 @@ public final class DirectorySink implements Sink {
     }
 
     @Override
-    public void write(FileTree tree) throws IOException {
+    public void check() throws IOException {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) || !Files.exists(target.resolve(MARKER))) {
                 throw new IOException(target + " exists and is not an earlier piimage output; "
                         + "remove it or choose another output with -o");
             }
         }
-        Path parent = target.toAbsolutePath().getParent();
+    }
+
+    @Override
+    public Staged stage(FileTree tree) throws IOException {
+        check();
+        Path parent = target.toAbsolutePath().normalize().getParent();
         Files.createDirectories(parent);
         Path staging = AtomicFiles.sibling(target, "tmp");
-        try {
+        return AtomicFiles.stage(staging, () -> {
             Files.createDirectory(staging, AtomicFiles.PRIVATE_DIR);
             for (NodeFile file : tree.files()) {
                 writeFile(staging, file);
             }
             Files.createFile(staging.resolve(MARKER), AtomicFiles.PRIVATE_FILE);
             fsync(staging);
+        }, () -> {
+            check();
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 Path old = AtomicFiles.sibling(target, "old");
                 AtomicFiles.move(target, old);
@@ -62,9 +69,7 @@ public final class DirectorySink implements Sink {
                 AtomicFiles.move(staging, target);
             }
             fsync(parent);
-        } finally {
-            AtomicFiles.deleteQuietly(staging);
-        }
+        });
     }
 
     private static void writeFile(Path root, NodeFile file) throws IOException {

@@ -6,22 +6,45 @@ import java.nio.file.Path;
 
 /**
  * Where a bake's files go. Every sink is all-or-nothing: on failure the target is left as it was
- * (absent, or the previous bake's output), never half-written.
+ * (absent, or the previous bake's output), never half-written. A bake checks the target first, stages
+ * the files beside it (where a full disk shows), and only then commits them with a rename.
  */
 public interface Sink {
 
     /** Writes the tree, replacing an earlier bake's output at the same place. */
-    void write(FileTree tree) throws IOException;
+    default void write(FileTree tree) throws IOException {
+        try (Staged staged = stage(tree)) {
+            staged.commit();
+        }
+    }
+
+    /** Refuses a target this sink would never replace, before anything is written. */
+    void check() throws IOException;
+
+    /** Writes the tree to a hidden sibling of the target; nothing is visible until {@link Staged#commit()}. */
+    Staged stage(FileTree tree) throws IOException;
 
     Path target();
 
+    /** Staged files: {@link #commit()} puts them in place; {@link #close()} deletes whatever was not committed. */
+    interface Staged extends AutoCloseable {
+        void commit() throws IOException;
+
+        @Override
+        void close();
+    }
+
     /** A directory, or a {@code .tar.gz}/{@code .tgz}/{@code .zip} archive, chosen by the name. */
     static Sink forPath(Path target) {
-        String name = target.getFileName().toString();
-        if (name.endsWith(".tar.gz") || name.endsWith(".tgz")) {
+        Path name = target.toAbsolutePath().normalize().getFileName();
+        if (name == null) {
+            throw new IllegalArgumentException("the output cannot be " + target + ": it must be a directory or file "
+                    + "piimage can create or replace, such as out/<cluster>");
+        }
+        if (name.toString().endsWith(".tar.gz") || name.toString().endsWith(".tgz")) {
             return new ArchiveSink(target, ArchiveSink.Format.TAR_GZ);
         }
-        if (name.endsWith(".zip")) {
+        if (name.toString().endsWith(".zip")) {
             return new ArchiveSink(target, ArchiveSink.Format.ZIP);
         }
         return new DirectorySink(target);

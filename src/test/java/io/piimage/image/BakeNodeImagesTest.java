@@ -253,6 +253,7 @@ class BakeNodeImagesTest {
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).contains("node cp1").contains("cmdline.txt");
         assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("tiny.secrets")).as("secrets are made only after the images").doesNotExist();
         assertNoTempFiles();
     }
 

@@ -212,6 +212,58 @@ class BakeTest {
     }
 
     @Test
+    void aFailureAfterTheSecretsWereSavedSaysSo() throws Exception {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Path out = dir.resolve("out");
+        // Another program takes the output's place between the secrets and the rename of the cards.
+        Bake bake = Bake.builder(plan).output(out).clock(CLOCK).events(event -> {
+            if (event instanceof BakeEvent.SecretsCreated) {
+                try {
+                    Files.createDirectories(out.resolve("theirs"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }).build();
+        assertThatThrownBy(bake::run).isInstanceOf(BakeException.class)
+                .hasMessageContaining("is not an earlier piimage output")
+                .extracting(e -> ((BakeException) e).written())
+                .isEqualTo("the secrets directory " + dir.resolve("makina.secrets") + " was created (keep it); no card was written");
+        assertThat(dir.resolve("makina.secrets/ca.key")).isRegularFile();
+        assertThat(out.resolve("admin.conf")).doesNotExist();
+    }
+
+    @Test
+    void concurrentBakesOfOneOutputEitherSucceedOrSayAnotherBakeIsWriting() throws Exception {
+        Path plan = Project.copyExample("makina.yaml", dir);
+        Path out = dir.resolve("out");
+        bake(plan, out);
+        List<Object> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    results.add(bake(plan, out));
+                } catch (Exception e) {
+                    results.add(e);
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(results).hasSize(4).anyMatch(r -> r instanceof Bake.Result);
+        for (Object r : results) {
+            if (r instanceof Exception e) {
+                assertThat(e).hasMessageContaining("another bake").hasMessageContaining("is writing " + out);
+            }
+        }
+        assertThat(out.resolve("admin.conf")).isRegularFile();
+    }
+
+    @Test
     void bothExamplesBake() throws Exception {
         List<String> failures = new ArrayList<>();
         for (String example : List.of("makina.yaml", "nkte8.yaml")) {
