@@ -79,6 +79,8 @@ final class NodeRenderer {
         model.put("vipHolders", plan.vipHolders());
         model.put("node", node);
         model.put("nodeInterface", plan.interfaceOf(node));
+        // Installed by the first-boot phase 15-packages (with retries), not by cloud-init's one-shot step.
+        model.put("packages", overlays.packages(overlaysFor(node)));
         model.put("profile", profile);
         model.put("user", plan.os().user() != null ? plan.os().user() : profile.defaultUser());
         model.put("isFirstControlPlane", node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node));
@@ -119,7 +121,6 @@ final class NodeRenderer {
         seedModel.put("files", writeFiles);
         seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
         seedModel.put("runcmd", runcmd(nodeFiles));
-        seedModel.put("packages", overlays.packages(overlayNames));
 
         FileTree boot = FileTree.builder()
                 .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))

@@ -45,7 +45,8 @@ class RenderedScriptsTest {
             assertThat(result.exitCode()).as(node.name() + ":\n" + result.output()).isZero();
         }
         assertThat(checked).contains("/usr/local/sbin/piimage-firstboot", "/usr/local/sbin/piimage-status",
-                "/usr/local/lib/piimage/phases/10-prepare.sh", "/usr/local/lib/piimage/phases/20-install.sh",
+                "/usr/local/lib/piimage/phases/10-prepare.sh", "/usr/local/lib/piimage/phases/15-packages.sh",
+                "/usr/local/lib/piimage/phases/20-install.sh",
                 "/usr/local/lib/piimage/phases/50-cluster.sh", "/usr/local/lib/piimage/phases/90-finish.sh",
                 "/usr/local/lib/piimage/cluster.sh", "/usr/local/lib/piimage/join-lock.sh", "/usr/local/sbin/piimage-join-watch");
         // The env files the phases source are bash too.
