@@ -131,6 +131,12 @@ final class BakedNodes {
             Files.createSymbolicLink(root.resolve("var/lib/cloud/instance"), instance);
             write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
             write(root, "proc/sys/net/ipv4/ip_forward", "1\n");
+            // The kernel's network interfaces: the ones the plan names for this node (phase 05-interfaces).
+            for (String line : file(node, "/etc/piimage/node.env").lines().toList()) {
+                if (line.matches("PIIMAGE_(INTERFACE|UPLINK)=\\S+")) {
+                    write(root, "sys/class/net/" + line.substring(line.indexOf('=') + 1) + "/operstate", "up\n");
+                }
+            }
             write(root, "proc/sys/kernel/random/boot_id", "boot-1\n");
             write(root, "etc/fstab", "LABEL=writable / ext4 defaults 0 1\n");
             write(root, "stand-in/containerd-config-default.toml", CONTAINERD_1X);
@@ -224,7 +230,7 @@ final class BakedNodes {
             Files.createSymbolicLink(bin.resolve("kubeadm"), standins.resolve("kubeadm-stand-in"));
             Files.createSymbolicLink(bin.resolve("kubectl"), standins.resolve("kubectl-stand-in"));
             for (String tool : List.of("apt-get", "apt-cache", "apt-mark", "systemctl", "timedatectl", "modprobe", "sysctl",
-                    "swapoff", "swapon", "containerd")) {
+                    "swapoff", "swapon", "containerd", "udevadm")) {
                 Files.createSymbolicLink(bin.resolve(tool), standins.resolve("recording-stand-in"));
             }
             return bin;

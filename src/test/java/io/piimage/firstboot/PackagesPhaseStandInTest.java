@@ -50,6 +50,11 @@ class PackagesPhaseStandInTest {
     }
 
     ProcessResult run(Path root, String... env) {
+        return runFast(bin, root, env);
+    }
+
+    /** The rendered runner in {@code root}, stand-ins first on PATH, with short polls and no back-off. */
+    static ProcessResult runFast(Path bin, Path root, String... env) {
         List<String> command = new ArrayList<>(List.of("env", "PATH=" + bin + ":" + System.getenv("PATH"),
                 "PIIMAGE_ROOT=" + root, "PIIMAGE_POLL=0.1", "PIIMAGE_RETRY_BASE=0"));
         command.addAll(List.of(env));
