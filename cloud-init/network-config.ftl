@@ -1,18 +1,31 @@
 # Netplan v2 for ${node.name}; cloud-init renders it (${profile.networkRenderer} on ${profile.name}).
+<#-- A plan's eth1, eth2... is a USB Ethernet adapter. Where the image names USB adapters enx<MAC>
+     (systemd's 73-usb-net-by-mac), netplan matches it and renames it to the plan's name: udev applies
+     the rename when the adapter appears, so from the second boot on; on the first boot phase
+     05-interfaces applies it (udev re-trigger, else one reboot). One USB adapter per Pi. -->
+<#macro ethernet name>
+    ${name}:
+<#if profile.usbNicsNamedByMac() && name?matches("eth[1-9][0-9]*")>
+      # USB Ethernet adapter: ${profile.name} names it enx<MAC>; renamed to ${name}.
+      match:
+        name: "enx*"
+      set-name: ${name}
+</#if>
+</#macro>
 network:
   version: 2
   ethernets:
 <#if node.role.key() == "gateway">
-    # Home-LAN side: address, route and DNS from the home router's DHCP.
-    ${node.uplink}:
+    # Home-LAN side: address, route and DNS from the home router's DHCP. Not optional: the gateway
+    # serves the cluster only once it has its uplink (network-online waits for it).
+<@ethernet node.uplink/>
       dhcp4: true
-      optional: true
     # Cluster side: this Pi is the cluster's default gateway.
-    ${nodeInterface}:
+<@ethernet nodeInterface/>
       dhcp4: false
       addresses: [${node.address}/${network.subnet.prefix}]
 <#else>
-    ${nodeInterface}:
+<@ethernet nodeInterface/>
       dhcp4: false
       dhcp6: false
       addresses: [${node.address}/${network.subnet.prefix}]

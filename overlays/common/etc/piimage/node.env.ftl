@@ -4,6 +4,8 @@ PIIMAGE_NODE=${node.name}
 PIIMAGE_ROLE=${node.role.key()}
 PIIMAGE_ADDRESS=${node.address}
 PIIMAGE_INTERFACE=${nodeInterface}
+# The gateway's home-LAN interface (DHCP); empty on other nodes.
+PIIMAGE_UPLINK=${node.uplink!""}
 PIIMAGE_IMAGE=${profile.name}
 PIIMAGE_BOOT_MOUNT=${profile.bootMountPoint}
 PIIMAGE_ENDPOINT=${endpoint.hostPort()}

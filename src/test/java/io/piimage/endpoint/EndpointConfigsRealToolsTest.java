@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -179,6 +180,59 @@ class EndpointConfigsRealToolsTest {
         Path rules = Files.writeString(dir.resolve("nftables.conf"), ruleset);
         ProcessResult nftCheck = ExternalTool.run(Duration.ofSeconds(30), List.of(nft.toString(), "-c", "-f", rules.toString()), dir);
         assertThat(nftCheck.exitCode()).as(nftCheck.output()).isZero();
-        assertThat(gateway.bootFiles().file("user-data").orElseThrow().text()).contains("- \"nftables\"", "- \"dnsmasq\"");
+        // Installed by phase 15-packages (retried), not by cloud-init's one-shot package step.
+        assertThat(file(gateway, "/etc/piimage/packages").orElseThrow().text()).contains("nftables\n", "dnsmasq\n");
+        assertThat(gateway.bootFiles().file("user-data").orElseThrow().text()).doesNotContainPattern("(?m)^(packages|package_update|package_upgrade):");
+    }
+
+    /**
+     * The real dnsmasq with the gateway's rendered configuration, in a namespace where the cluster-side
+     * interface does not exist yet (a USB adapter that appears late): it must start anyway, and answer
+     * on the cluster address once the interface comes up, never on the uplink.
+     */
+    @Test
+    void dnsmasqStartsBeforeTheClusterInterfaceAndBindsItWhenItAppears() throws Exception {
+        Path dnsmasq = ExternalTool.require("dnsmasq");
+        Path ip = ExternalTool.require("ip");
+        Path ss = ExternalTool.require("ss");
+        ExternalTool.requireRoot();
+        Bake.Result result = bake(plan("dedicated", 9000, false, true));
+        NodeCard gateway = result.cards().stream().filter(c -> c.node().name().equals("gw")).findFirst().orElseThrow();
+        Path conf = Files.writeString(dir.resolve("dnsmasq.conf"), file(gateway, "/etc/dnsmasq.d/piimage.conf").orElseThrow().text());
+        ProcessResult test = ExternalTool.run(Duration.ofSeconds(30), List.of(dnsmasq.toString(), "--test", "-C", conf.toString()), dir);
+        assertThat(test.exitCode()).as(test.output()).isZero();
+
+        String ns = "pkd-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+        Process daemon = null;
+        try {
+            run(ip, "netns", "add", ns);
+            run(ip, "-n", ns, "link", "set", "lo", "up");
+            run(ip, "link", "add", "w" + ns, "type", "veth", "peer", "name", "wan0", "netns", ns);
+            run(ip, "-n", ns, "address", "add", "10.200.98.1/24", "dev", "wan0");
+            run(ip, "-n", ns, "link", "set", "wan0", "up");
+            daemon = new ProcessBuilder(ip.toString(), "netns", "exec", ns, dnsmasq.toString(), "--keep-in-foreground",
+                    "--conf-file=" + conf, "--pid-file=", "--user=root", "--log-facility=-", "--no-resolv", "--server=10.200.98.2")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.log").toFile()).start();
+            Thread.sleep(1500);
+            assertThat(daemon.isAlive()).as("dnsmasq without lan0: " + Files.readString(dir.resolve("dnsmasq.log"))).isTrue();
+
+            run(ip, "link", "add", "c" + ns, "type", "veth", "peer", "name", "lan0", "netns", ns);
+            run(ip, "-n", ns, "address", "add", "10.200.99.1/24", "dev", "lan0");
+            run(ip, "-n", ns, "link", "set", "lan0", "up");
+            String listening = "";
+            for (int i = 0; i < 50 && !listening.contains("10.200.99.1:53"); i++) {
+                Thread.sleep(200);
+                listening = ExternalTool.run(Duration.ofSeconds(10), List.of(ip.toString(), "netns", "exec", ns, ss.toString(), "-lnu"), dir).stdout();
+            }
+            assertThat(listening).as(Files.readString(dir.resolve("dnsmasq.log"))).contains("10.200.99.1:53").doesNotContain("10.200.98.1:53");
+        } finally {
+            if (daemon != null) {
+                daemon.destroy();
+                daemon.waitFor();
+            }
+            ExternalTool.run(Duration.ofSeconds(10), List.of(ip.toString(), "link", "del", "w" + ns), dir);
+            ExternalTool.run(Duration.ofSeconds(10), List.of(ip.toString(), "link", "del", "c" + ns), dir);
+            ExternalTool.run(Duration.ofSeconds(10), List.of(ip.toString(), "netns", "del", ns), dir);
+        }
     }
 }

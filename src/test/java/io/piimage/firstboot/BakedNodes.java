@@ -88,10 +88,10 @@ final class BakedNodes {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    @SuppressWarnings("unchecked")
+    /** The packages phase 15-packages installs (/etc/piimage/packages; cloud-init's package step is not used). */
     List<String> packages(String node) {
-        Object packages = cloudConfig(node).get("packages");
-        return packages == null ? List.of() : (List<String>) packages;
+        return file(node, "/etc/piimage/packages").lines().map(l -> l.replaceFirst("#.*", "").strip())
+                .filter(l -> !l.isEmpty()).toList();
     }
 
     /**
@@ -132,6 +132,12 @@ final class BakedNodes {
             Files.createSymbolicLink(root.resolve("var/lib/cloud/instance"), instance);
             write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
             write(root, "proc/sys/net/ipv4/ip_forward", "1\n");
+            // The kernel's network interfaces: the ones the plan names for this node (phase 05-interfaces).
+            for (String line : file(node, "/etc/piimage/node.env").lines().toList()) {
+                if (line.matches("PIIMAGE_(INTERFACE|UPLINK)=\\S+")) {
+                    write(root, "sys/class/net/" + line.substring(line.indexOf('=') + 1) + "/operstate", "up\n");
+                }
+            }
             write(root, "proc/sys/kernel/random/boot_id", "boot-1\n");
             // A 4 GB Pi (MemTotal as such a Pi reports it); tests of the memory check write their own.
             write(root, "proc/meminfo", "MemTotal:        3881472 kB\nMemFree:         3202136 kB\n");
@@ -227,7 +233,7 @@ final class BakedNodes {
             Files.createSymbolicLink(bin.resolve("kubeadm"), standins.resolve("kubeadm-stand-in"));
             Files.createSymbolicLink(bin.resolve("kubectl"), standins.resolve("kubectl-stand-in"));
             for (String tool : List.of("apt-get", "apt-cache", "apt-mark", "systemctl", "timedatectl", "modprobe", "sysctl",
-                    "swapoff", "swapon", "containerd", "crictl")) {
+                    "swapoff", "swapon", "containerd", "crictl", "udevadm")) {
                 Files.createSymbolicLink(bin.resolve(tool), standins.resolve("recording-stand-in"));
             }
             return bin;

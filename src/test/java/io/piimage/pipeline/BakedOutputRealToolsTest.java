@@ -62,4 +62,39 @@ class BakedOutputRealToolsTest {
         assertThat(firstControlPlane.nodeFiles().file("/etc/kubernetes/pki/ca.crt").orElseThrow().text())
                 .isEqualTo(Files.readString(secrets.resolve("ca.crt")));
     }
+
+    /**
+     * netplan's own parser and generator on the gateway's rendered network-config: on Ubuntu the USB
+     * adapter (the plan's eth1) is matched by its enx<MAC> name and renamed by a .link file, and the
+     * uplink is required for network-online (not optional); on Raspberry Pi OS it is eth1 already.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ubuntu-24.04", "raspios-trixie"})
+    void theGatewaysNetworkConfigGeneratesWithNetplan(String image) throws Exception {
+        Path netplan = ExternalTool.require("netplan");
+        String plan = Files.readString(Project.example("makina.yaml")).replace("image: ubuntu-24.04", "image: " + image);
+        Path planFile = Files.writeString(dir.resolve("makina.yaml"), plan);
+        Bake.builder(planFile).output(dir.resolve("out")).build().run();
+        String config = Files.readString(dir.resolve("out/gw/network-config"));
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path yaml = Files.createDirectories(root.resolve("etc/netplan")).resolve("50-cloud-init.yaml");
+        Files.writeString(yaml, config);
+        Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        ProcessResult generate = ExternalTool.run(Duration.ofSeconds(60),
+                List.of(netplan.toString(), "generate", "--root-dir", root.toString()), dir);
+        assertThat(generate.exitCode()).as(config + generate.output()).isZero();
+
+        Path network = root.resolve("run/systemd/network");
+        String cluster = Files.readString(network.resolve("10-netplan-eth1.network"));
+        assertThat(cluster).contains("Name=eth1", "Address=192.168.3.1/24");
+        String uplink = Files.readString(network.resolve("10-netplan-eth0.network"));
+        assertThat(uplink).contains("Name=eth0", "DHCP=ipv4").doesNotContain("RequiredForOnline=no");
+        Path rename = network.resolve("10-netplan-eth1.link");
+        if (image.startsWith("ubuntu")) {
+            assertThat(Files.readString(rename)).contains("OriginalName=enx*", "Name=eth1");
+        } else {
+            assertThat(config).doesNotContain("set-name", "enx");
+            assertThat(rename).doesNotExist();
+        }
+    }
 }
