@@ -196,8 +196,11 @@ final class PlanRules {
         }
 
         int count = controlPlanes.size();
-        if (count == 0 && allRolesRead) {
-            diagnostics.error(nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
+        if (count == 0) {
+            // A role that could not be read (a typo, already reported) may have been meant as a control plane.
+            if (allRolesRead) {
+                diagnostics.error(nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
+            }
         } else if (count == 1) {
             diagnostics.warning(role(controlPlanes.get(0)), "only one control plane: the cluster is not highly available"
                     + " (three control planes survive the loss of one)");
