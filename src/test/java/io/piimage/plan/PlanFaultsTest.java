@@ -111,4 +111,71 @@ class PlanFaultsTest {
         String huge = replace(BASE, "  sshAuthorizedKeys:", "  timezone: Asia/" + "x".repeat(500_000) + "\n  sshAuthorizedKeys:");
         assertThat(PlanTexts.problems(huge)).singleElement().asString().contains("is not a time zone");
     }
+
+    @Test
+    void subnetsThatCannotWork() throws Exception {
+        String narrow = replace(BASE, "kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.31\"\n  podSubnet: 10.244.0.0/25");
+        assertThat(PlanTexts.problems(narrow)).containsExactly(PlanTexts.error(narrow, "10.244.0.0/25",
+                "cluster.podSubnet 10.244.0.0/25 is narrower than /24: the controller manager gives each node a /24 of it;"
+                        + " use /24 or wider (e.g. 10.244.0.0/16)"));
+        // 4 Kubernetes nodes (3 control planes, 1 worker): a /23 holds 2 node ranges, a /22 holds 4.
+        String two = replace(BASE, "kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.31\"\n  podSubnet: 10.244.0.0/23");
+        assertThat(PlanTexts.problems(two)).containsExactly(PlanTexts.error(two, "10.244.0.0/23",
+                "cluster.podSubnet 10.244.0.0/23 holds 2 node range(s) of /24, but the plan has 4 control-plane and"
+                        + " worker nodes (each needs one); widen it"));
+        PlanTexts.load(two.replace("10.244.0.0/23", "10.244.0.0/22"));
+
+        String wide = replace(BASE, "kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.31\"\n  serviceSubnet: 10.64.0.0/11");
+        assertThat(PlanTexts.problems(wide)).containsExactly(PlanTexts.error(wide, "10.64.0.0/11",
+                "cluster.serviceSubnet 10.64.0.0/11 is wider than /12: the apiserver refuses a service range of more than"
+                        + " 2^20 addresses; use /12 or narrower (e.g. 10.96.0.0/12)"));
+        String small = replace(BASE, "kubernetesVersion: \"1.31\"", "kubernetesVersion: \"1.31\"\n  serviceSubnet: 10.96.0.0/29");
+        assertThat(PlanTexts.problems(small)).containsExactly(PlanTexts.error(small, "10.96.0.0/29",
+                "cluster.serviceSubnet 10.96.0.0/29 is too small: the cluster DNS service gets its 10th address"
+                        + " (10.96.0.10), which needs at least a /28"));
+        PlanTexts.load(small.replace("10.96.0.0/29", "10.96.0.0/28"));
+    }
+
+    @Test
+    void anEndpointPortTakenOnTheNodesWhereHaproxyListens() throws Exception {
+        // Dedicated: the load balancers run sshd, not etcd or the kubelet.
+        String ssh = replace(BASE, "port: 9000", "port: 22");
+        assertThat(PlanTexts.problems(ssh)).containsExactly(PlanTexts.error(ssh, "22\n",
+                "endpoint.port 22 is taken by sshd on the load balancers, where HAProxy listens on it (loadBalancer"
+                        + " dedicated); pick another port (e.g. 8443)"));
+        PlanTexts.load(replace(BASE, "port: 9000", "port: 2379"));
+        PlanTexts.load(replace(BASE, "port: 9000", "port: 10250"));
+        // Stacked: HAProxy runs on the control planes, next to etcd and the kubelet.
+        String stacked = BASE.replace("loadBalancer: dedicated", "loadBalancer: stacked")
+                .replaceAll("  - name: lb\\d\n    role: load-balancer\n    address: [0-9.]+\n", "");
+        PlanTexts.load(stacked);
+        for (int port : new int[] {22, 2379, 2380, 10250}) {
+            String taken = stacked.replace("port: 9000", "port: " + port);
+            assertThat(PlanTexts.problems(taken)).singleElement().asString()
+                    .startsWith(PlanTexts.error(taken, port + "\n", "endpoint.port " + port + " is taken by "))
+                    .contains("on the control planes, where HAProxy listens on it (loadBalancer stacked)");
+        }
+    }
+
+    @Test
+    void duplicateTaintsAreRefused() {
+        String twice = replace(BASE, "address: 192.168.3.231",
+                "address: 192.168.3.231\n    taints: [\"gpu=a:NoSchedule\", {key: gpu, value: b, effect: NoSchedule}, \"gpu:NoExecute\"]");
+        assertThat(PlanTexts.problems(twice)).containsExactly(PlanTexts.error(twice, "{key: gpu",
+                "node 'worker1' taint #2: taint #1 has the same key 'gpu' and effect NoSchedule; a node has one taint per key and effect"));
+    }
+
+    @Test
+    void onlyKubernetesMinorsPiimageKnows() throws Exception {
+        for (String version : new String[] {"2.0", "1.9999", "1.38", "1.38.1", "0.31"}) {
+            String plan = replace(BASE, "\"1.31\"", "\"" + version + "\"");
+            assertThat(PlanTexts.problems(plan)).as(version).singleElement().asString()
+                    .startsWith(PlanTexts.error(plan, "\"" + version, "cluster.kubernetesVersion: " + version + " is "));
+        }
+        assertThat(PlanTexts.problems(replace(BASE, "\"1.31\"", "\"2.0\""))).singleElement().asString()
+                .endsWith("2.0 is not a Kubernetes release piimage knows how to install (1.31 to 1.37)");
+        for (String version : new String[] {"1.31", "1.34.2", "1.37"}) {
+            PlanTexts.load(replace(BASE, "\"1.31\"", "\"" + version + "\""));
+        }
+    }
 }
