@@ -9,10 +9,7 @@ import java.util.List;
  * the loader's one rule set: an error here fails {@code check} and stops {@code bake} alike; a warning
  * does neither.
  */
-public final class PlanLint {
-
-    /** keepalived's sample configuration and nearly every tutorial use virtual_router_id 51. */
-    static final int TUTORIAL_ROUTER_ID = 51;
+final class PlanLint {
 
     /** Calico's default pool, and the range most home routers hand out. */
     static final Cidr HOME_LAN_RANGE = Cidr.parse("192.168.0.0/16");
@@ -42,7 +39,7 @@ public final class PlanLint {
 
     private void routerId() {
         int id = plan.endpoint().vrrp().routerId();
-        if (id == TUTORIAL_ROUTER_ID) {
+        if (id == PlanLoader.TUTORIAL_ROUTER_ID) {
             warning("endpoint.vrrp.routerId", "VRRP router id " + id + " is keepalived's sample default, used by most "
                     + "tutorials: another keepalived on this LAN with id " + id + " takes the VIP away; pick another "
                     + "id (1-255) or leave routerId out to derive one from the cluster name");

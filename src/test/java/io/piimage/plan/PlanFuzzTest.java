@@ -32,7 +32,7 @@ import picocli.CommandLine;
 class PlanFuzzTest {
 
     static final long DEFAULT_SEED = 20261203L;
-    static final int DEFAULT_CASES = 3000;
+    static final int DEFAULT_CASES = 2000;
 
     /** Values a hand or a tool could put where another value belongs. */
     private static final String[] ODD_VALUES = {
