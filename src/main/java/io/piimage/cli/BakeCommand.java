@@ -87,7 +87,7 @@ final class BakeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (!Files.isRegularFile(plan)) {
-            err.println("piimage: error: plan file " + plan + " does not exist");
+            err.println("piimage: error: plan file " + plan + " " + io.piimage.plan.PlanLoader.unreadableReason(plan));
             return Main.INVALID_INPUT;
         }
         NodeImages.Compression compression;

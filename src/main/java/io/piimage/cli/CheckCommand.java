@@ -3,9 +3,9 @@ package io.piimage.cli;
 import io.piimage.json.Json;
 import io.piimage.pipeline.PlanCheck;
 import io.piimage.plan.Diagnostic;
+import io.piimage.plan.PlanLoader;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,9 +21,10 @@ import picocli.CommandLine.Parameters;
         name = "check",
         mixinStandardHelpOptions = true,
         description = {"Checks a plan: every error and warning at once, nothing written.",
-            "The rules bake enforces, plus lint for mistakes that are legal but break a real cluster",
+            "The very rules bake enforces, mistakes that are legal but break a real cluster included",
             "(a node on the gateway's address, VRRP router id 51, no workers while the control planes are",
-            "tainted, subnets over the home LAN, a key algorithm the Kubernetes version cannot use)."},
+            "tainted, subnets over the home LAN, a key algorithm the Kubernetes version cannot use):",
+            "an error fails check and stops bake; a warning does neither."},
         footer = {"", "Examples:",
             "  piimage check plan.yaml",
             "  piimage check plan.yaml --format json | jq '.diagnostics[] | select(.severity == \"error\")'",
@@ -46,21 +47,15 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!Files.isRegularFile(plan)) {
-            if (format == Format.json) {
-                out.println(Json.write(json(plan.toString(), false, List.of(new Diagnostic(Diagnostic.Severity.ERROR,
-                        plan.toString(), 0, 0, "plan file does not exist")))));
-            } else {
-                err.println("piimage: error: plan file " + plan + " does not exist");
-            }
-            return Main.INVALID_INPUT;
+        String unreadable = PlanLoader.unreadableReason(plan);
+        if (unreadable != null) {
+            return refuse("plan file " + plan + " " + unreadable, out, err);
         }
         PlanCheck.Result result;
         try {
             result = PlanCheck.run(plan);
         } catch (IOException e) {
-            err.println("piimage: error: cannot read " + plan + ": " + e.getMessage());
-            return Main.INVALID_INPUT;
+            return refuse("cannot read " + plan + ": " + e.getMessage(), out, err);
         }
         if (format == Format.json) {
             out.println(Json.write(json(plan.toString(), result.ok(), result.diagnostics())));
@@ -72,6 +67,17 @@ final class CheckCommand implements Callable<Integer> {
                     ? summary + "; " + result.plan().nodes().size() + " nodes, ready to bake" : summary);
         }
         return result.ok() ? Main.OK : Main.INVALID_INPUT;
+    }
+
+    /** A plan that cannot be read at all: one message, and with --format json still a JSON document. */
+    private int refuse(String message, PrintWriter out, PrintWriter err) {
+        if (format == Format.json) {
+            out.println(Json.write(json(plan.toString(), false,
+                    List.of(new Diagnostic(Diagnostic.Severity.ERROR, plan.toString(), 0, 0, message)))));
+        } else {
+            err.println("piimage: error: " + message);
+        }
+        return Main.INVALID_INPUT;
     }
 
     private static Map<String, Object> json(String file, boolean ok, List<Diagnostic> diagnostics) {

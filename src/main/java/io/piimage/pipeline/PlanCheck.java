@@ -5,19 +5,15 @@ import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import io.piimage.plan.LoadedPlan;
 import io.piimage.plan.Plan;
-import io.piimage.plan.PlanLint;
 import io.piimage.plan.PlanLoader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
- * {@code piimage check}: the loader's rules (the same bake enforces) and then, on a plan that loads, the
- * lint; every finding at once, in file order.
+ * {@code piimage check}: the loader's rules, the very ones bake enforces; every finding at once, in file
+ * order (the loader sorts them).
  */
 public final class PlanCheck {
 
@@ -50,13 +46,9 @@ public final class PlanCheck {
             LoadedPlan loaded = PlanLoader.load(planFile, ImageProfiles.packaged().names());
             plan = loaded.plan();
             diagnostics.addAll(loaded.warnings());
-            String yaml = Files.readString(planFile, StandardCharsets.UTF_8);
-            diagnostics.addAll(PlanLint.lint(plan, planFile.toString(), PlanLint.Locator.of(yaml)));
         } catch (InvalidPlanException e) {
             diagnostics.addAll(e.diagnostics());
         }
-        diagnostics.sort(Comparator.comparingInt((Diagnostic d) -> d.line() == 0 ? Integer.MAX_VALUE : d.line())
-                .thenComparingInt(Diagnostic::column));
         return new Result(planFile, plan, diagnostics);
     }
 }

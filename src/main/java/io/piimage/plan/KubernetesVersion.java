@@ -5,6 +5,13 @@ package io.piimage.plan;
  */
 public record KubernetesVersion(int major, int minor, int patch) {
 
+    /**
+     * The minors piimage knows how to install: kubeadm config v1beta4 starts at 1.31, and 1.37 is the
+     * newest released when this list was last checked. A newer minor needs a piimage that knows it.
+     */
+    public static final int OLDEST_MINOR = 31;
+    public static final int NEWEST_MINOR = 37;
+
     public static KubernetesVersion parse(String text) {
         String[] parts = text.split("\\.", -1);
         if (parts.length < 2 || parts.length > 3) {
@@ -19,6 +26,11 @@ public record KubernetesVersion(int major, int minor, int patch) {
             numbers[i] = Integer.parseInt(parts[i]);
         }
         return new KubernetesVersion(numbers[0], numbers[1], numbers[2]);
+    }
+
+    /** 1.31 to 1.37. */
+    public boolean known() {
+        return major == 1 && minor >= OLDEST_MINOR && minor <= NEWEST_MINOR;
     }
 
     public boolean pinned() {

@@ -1,108 +1,32 @@
 package io.piimage.plan;
 
 import io.piimage.pki.KeyAlgorithm;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
- * Lint for a plan that passed {@link PlanLoader}'s rules: mistakes that are legal in the format but
- * break or endanger a real cluster, caught before a card is flashed. Errors where the cluster cannot
- * work as planned, warnings where it probably will not.
+ * The rules that look at the whole plan once {@link PlanLoader} has built it (defaults filled, router id
+ * derived): mistakes that are legal in the format but break or endanger a real cluster. They are part of
+ * the loader's one rule set: an error here fails {@code check} and stops {@code bake} alike; a warning
+ * does neither.
  */
-public final class PlanLint {
-
-    /** keepalived's sample configuration and nearly every tutorial use virtual_router_id 51. */
-    static final int TUTORIAL_ROUTER_ID = 51;
+final class PlanLint {
 
     /** Calico's default pool, and the range most home routers hand out. */
     static final Cidr HOME_LAN_RANGE = Cidr.parse("192.168.0.0/16");
 
-    /** Where a finding points in the plan file: a key path such as {@code nodes[2].address}. */
-    @FunctionalInterface
-    public interface Locator {
-        /** {line, column} (1-based) of the value at {@code path}, or null when unknown. */
-        int[] find(String path);
-
-        Locator NONE = path -> null;
-
-        /**
-         * Finds paths in the plan's own text ("nodes[2].address", "endpoint.vrrp.routerId"); a path
-         * that is not written (a default) falls back to the nearest written ancestor.
-         */
-        static Locator of(String yaml) {
-            org.snakeyaml.engine.v2.nodes.Node root;
-            try {
-                root = new org.snakeyaml.engine.v2.api.lowlevel.Compose(
-                        org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).composeString(yaml).orElse(null);
-            } catch (RuntimeException e) {
-                return NONE;
-            }
-            if (root == null) {
-                return NONE;
-            }
-            return path -> locate(root, path);
-        }
-    }
-
-    private static int[] locate(org.snakeyaml.engine.v2.nodes.Node root, String path) {
-        org.snakeyaml.engine.v2.nodes.Node current = root;
-        org.snakeyaml.engine.v2.nodes.Node found = null;
-        for (String segment : path.split("\\.")) {
-            String key = segment;
-            int index = -1;
-            int bracket = segment.indexOf('[');
-            if (bracket >= 0) {
-                key = segment.substring(0, bracket);
-                index = Integer.parseInt(segment.substring(bracket + 1, segment.indexOf(']')));
-            }
-            org.snakeyaml.engine.v2.nodes.Node next = null;
-            org.snakeyaml.engine.v2.nodes.Node keyNode = null;
-            if (current instanceof org.snakeyaml.engine.v2.nodes.MappingNode mapping) {
-                for (var tuple : mapping.getValue()) {
-                    if (tuple.getKeyNode() instanceof org.snakeyaml.engine.v2.nodes.ScalarNode k && k.getValue().equals(key)) {
-                        keyNode = k;
-                        next = tuple.getValueNode();
-                    }
-                }
-            }
-            if (next == null) {
-                break;
-            }
-            found = keyNode;
-            current = next;
-            if (index >= 0) {
-                if (current instanceof org.snakeyaml.engine.v2.nodes.SequenceNode sequence && index < sequence.getValue().size()) {
-                    current = sequence.getValue().get(index);
-                    found = current;
-                } else {
-                    break;
-                }
-            } else {
-                found = current instanceof org.snakeyaml.engine.v2.nodes.ScalarNode ? current : keyNode;
-            }
-        }
-        if (found == null) {
-            return null;
-        }
-        return found.getStartMark().map(m -> new int[] {m.getLine() + 1, m.getColumn() + 1}).orElse(null);
-    }
-
     private final Plan plan;
-    private final String file;
-    private final Locator locator;
-    private final List<Diagnostic> findings = new ArrayList<>();
+    private final Diagnostics diagnostics;
+    private final Positions positions;
 
-    private PlanLint(Plan plan, String file, Locator locator) {
+    private PlanLint(Plan plan, Diagnostics diagnostics, Positions positions) {
         this.plan = plan;
-        this.file = file;
-        this.locator = Objects.requireNonNull(locator);
+        this.diagnostics = diagnostics;
+        this.positions = positions;
     }
 
-    public static List<Diagnostic> lint(Plan plan, String file, Locator locator) {
-        PlanLint lint = new PlanLint(plan, file, locator);
-        lint.run();
-        return List.copyOf(lint.findings);
+    /** Adds the findings on {@code plan} to {@code diagnostics}, placed where {@code positions} says. */
+    static void lint(Plan plan, Diagnostics diagnostics, Positions positions) {
+        new PlanLint(plan, diagnostics, positions).run();
     }
 
     private void run() {
@@ -115,7 +39,7 @@ public final class PlanLint {
 
     private void routerId() {
         int id = plan.endpoint().vrrp().routerId();
-        if (id == TUTORIAL_ROUTER_ID) {
+        if (id == PlanLoader.TUTORIAL_ROUTER_ID) {
             warning("endpoint.vrrp.routerId", "VRRP router id " + id + " is keepalived's sample default, used by most "
                     + "tutorials: another keepalived on this LAN with id " + id + " takes the VIP away; pick another "
                     + "id (1-255) or leave routerId out to derive one from the cluster name");
@@ -144,7 +68,7 @@ public final class PlanLint {
         List<Node> controlPlanes = plan.controlPlanes();
         if (controlPlanes.stream().allMatch(PlanLint::repelsPods)) {
             int index = plan.nodes().indexOf(controlPlanes.get(0));
-            warning("nodes[" + index + "].taints", "no worker, and every control plane has a NoSchedule/NoExecute "
+            warning("nodes[" + index + "].taints@key", "no worker, and every control plane has a NoSchedule/NoExecute "
                     + "taint: ordinary pods will stay Pending; add workers, or drop the taints");
         }
     }
@@ -193,15 +117,10 @@ public final class PlanLint {
     }
 
     private void error(String path, String message) {
-        add(Diagnostic.Severity.ERROR, path, message);
+        diagnostics.error(positions.near(path), message);
     }
 
     private void warning(String path, String message) {
-        add(Diagnostic.Severity.WARNING, path, message);
-    }
-
-    private void add(Diagnostic.Severity severity, String path, String message) {
-        int[] at = locator.find(path);
-        findings.add(new Diagnostic(severity, file, at == null ? 0 : at[0], at == null ? 0 : at[1], message));
+        diagnostics.warning(positions.near(path), message);
     }
 }

@@ -3,6 +3,12 @@ package io.piimage.plan;
 import io.piimage.plan.PlanReader.Draft;
 import io.piimage.plan.PlanReader.NodeDraft;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +21,8 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -36,9 +44,98 @@ public final class PlanLoader {
     private PlanLoader() {
     }
 
+    /**
+     * The largest plan read, in bytes. A plan of 100 nodes is about 10 KB, so 1 MiB leaves room for any
+     * real cluster while keeping a wrong file (an image, a log) from being parsed at length.
+     */
+    public static final int MAX_PLAN_BYTES = 1 << 20;
+
+    /**
+     * The deepest nesting of lists and mappings accepted. A plan needs 5 (nodes, a node, its taints, a
+     * taint); YAML's composer recurses per level, so a deeper document is refused before it is composed.
+     */
+    static final int MAX_DEPTH = 32;
+
     /** Loads {@code file}; diagnostics name it as given ({@code file.toString()}). */
     public static LoadedPlan load(Path file, Set<String> imageProfiles) throws InvalidPlanException, IOException {
-        return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8), file, imageProfiles);
+        String name = file.toString();
+        String unreadable = unreadableReason(file);
+        if (unreadable != null) {
+            throw refusal(name, Position.NONE, "plan file " + name + " " + unreadable);
+        }
+        long size = Files.size(file);
+        if (size > MAX_PLAN_BYTES) {
+            throw refusal(name, Position.NONE, tooLarge(size + " bytes"));
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_PLAN_BYTES + 1); // the file may grow after the size was read
+        }
+        if (bytes.length > MAX_PLAN_BYTES) {
+            throw refusal(name, Position.NONE, tooLarge("more than " + MAX_PLAN_BYTES + " bytes"));
+        }
+        return parse(name, decode(name, bytes), file, imageProfiles);
+    }
+
+    /**
+     * Why {@code file} cannot be read as a plan, to follow "plan file X " ("does not exist", "is a
+     * directory, not a plan file"); null when it is a regular file.
+     */
+    public static String unreadableReason(Path file) {
+        if (Files.isDirectory(file)) {
+            return "is a directory, not a plan file";
+        }
+        if (!Files.exists(file)) {
+            return "does not exist";
+        }
+        if (!Files.isRegularFile(file)) {
+            return "is not a regular file";
+        }
+        return null;
+    }
+
+    private static String tooLarge(String size) {
+        return "the plan is " + size + "; piimage reads plans of up to 1 MiB (" + MAX_PLAN_BYTES
+                + " bytes; a plan of 100 nodes is about 10 KB): is this the plan file?";
+    }
+
+    private static InvalidPlanException refusal(String file, Position at, String message) {
+        Diagnostics diagnostics = new Diagnostics(file);
+        diagnostics.error(at, message);
+        return new InvalidPlanException(diagnostics.inFileOrder());
+    }
+
+    /** Strict UTF-8 (YAML's encoding); a byte that is not UTF-8 is reported at its line and column. */
+    static String decode(String file, byte[] bytes) throws InvalidPlanException {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            int offset = in.position();
+            int lineStart = offset;
+            while (lineStart > 0 && bytes[lineStart - 1] != '\n') {
+                lineStart--;
+            }
+            int line = 1;
+            for (int i = 0; i < lineStart; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            // The bytes before the bad one on its line decoded cleanly: count their characters.
+            String before = new String(bytes, lineStart, offset - lineStart, StandardCharsets.UTF_8);
+            int column = before.codePointCount(0, before.length()) + 1;
+            throw refusal(file, new Position(line, column), String.format("not UTF-8: byte 0x%02X cannot be read as"
+                    + " UTF-8 here; a plan is UTF-8 text (convert it, e.g. iconv -f latin1 -t utf-8)", bytes[offset] & 0xff));
+        }
+        out.flip();
+        return out.toString();
     }
 
     /**
@@ -52,7 +149,11 @@ public final class PlanLoader {
     public static LoadedPlan parse(String displayName, String yaml, Path source, Set<String> imageProfiles)
             throws InvalidPlanException {
         Diagnostics diagnostics = new Diagnostics(displayName);
-        Optional<Node> root = compose(displayName, yaml, diagnostics);
+        if (yaml.length() > MAX_PLAN_BYTES) {
+            diagnostics.error(Position.NONE, tooLarge(yaml.length() + " characters"));
+            throw new InvalidPlanException(diagnostics.inFileOrder());
+        }
+        Optional<Node> root = tooDeep(displayName, yaml, diagnostics) ? Optional.empty() : compose(displayName, yaml, diagnostics);
         if (root.isEmpty()) {
             if (!diagnostics.hasErrors()) {
                 diagnostics.error(Position.NONE, "the plan is empty");
@@ -68,16 +169,58 @@ public final class PlanLoader {
         if (diagnostics.hasErrors()) {
             throw new InvalidPlanException(diagnostics.inFileOrder());
         }
-        return new LoadedPlan(build(draft, source), diagnostics.warnings());
+        Plan plan = build(draft, source);
+        // The rules that need the whole plan (derived router id, defaults filled): part of the same rule set,
+        // so an error here stops bake exactly as it fails check.
+        PlanLint.lint(plan, diagnostics, positions);
+        if (diagnostics.hasErrors()) {
+            throw new InvalidPlanException(diagnostics.inFileOrder());
+        }
+        return new LoadedPlan(plan, diagnostics.warnings());
+    }
+
+    private static LoadSettings settings(String displayName, String yaml) {
+        return LoadSettings.builder()
+                .setLabel(displayName)
+                // The reader refills its window by copying what is left of the current token, so a long line
+                // cost time quadratic in its length; one window for the whole (bounded) plan reads it once.
+                .setBufferSize(yaml.length() + 1)
+                .setMaxAliasesForCollections(10) // aliases are refused anyway; this bounds what gets that far
+                .setCodePointLimit(MAX_PLAN_BYTES + 1) // never reached: longer plans are refused before
+                .build();
+    }
+
+    /**
+     * Walks the YAML events (the parser keeps its own stack, so any depth is safe here) and reports the
+     * first list or mapping nested deeper than {@link #MAX_DEPTH}; YAML syntax errors are left to
+     * {@link #compose}, which reports them. True when the plan is too deep.
+     */
+    private static boolean tooDeep(String displayName, String yaml, Diagnostics diagnostics) {
+        int depth = 0;
+        try {
+            for (Event event : new Parse(settings(displayName, yaml)).parseString(yaml)) {
+                Event.ID id = event.getEventId();
+                if (id == Event.ID.SequenceStart || id == Event.ID.MappingStart) {
+                    if (++depth > MAX_DEPTH) {
+                        Position at = event.getStartMark()
+                                .map(m -> new Position(m.getLine() + 1, m.getColumn() + 1)).orElse(Position.NONE);
+                        diagnostics.error(at, "lists and mappings nest deeper than " + MAX_DEPTH
+                                + " levels here; a plan needs at most 5 (nodes, a node, its taints, a taint)");
+                        return true;
+                    }
+                } else if (id == Event.ID.SequenceEnd || id == Event.ID.MappingEnd) {
+                    depth--;
+                }
+            }
+        } catch (YamlEngineException e) {
+            return false; // a syntax error: compose reports it with its place
+        }
+        return false;
     }
 
     private static Optional<Node> compose(String displayName, String yaml, Diagnostics diagnostics) {
-        LoadSettings settings = LoadSettings.builder()
-                .setLabel(displayName)
-                .setMaxAliasesForCollections(10) // aliases are refused anyway; this bounds what gets that far
-                .build();
         try {
-            return new Compose(settings).composeString(yaml);
+            return new Compose(settings(displayName, yaml)).composeString(yaml);
         } catch (MarkedYamlEngineException e) {
             Mark mark = e.getProblemMark().or(e::getContextMark).orElse(null);
             Position at = mark == null ? Position.NONE : new Position(mark.getLine() + 1, mark.getColumn() + 1);

@@ -441,6 +441,7 @@ final class PlanReader {
             return List.of();
         }
         List<Taint> taints = new ArrayList<>();
+        Map<String, Integer> firstByKeyAndEffect = new HashMap<>();
         int index = 0;
         for (Node item : list.getValue()) {
             String where = node.label() + " taint #" + (index + 1);
@@ -458,7 +459,14 @@ final class PlanReader {
                 taint = null;
             }
             if (taint != null) {
-                taints.add(taint);
+                // Kubernetes keeps one taint per key and effect; a second would be refused when the node registers.
+                Integer first = firstByKeyAndEffect.putIfAbsent(taint.key() + " " + taint.effect(), index);
+                if (first != null) {
+                    diagnostics.error(Position.of(item), where + ": taint #" + first + " has the same key '" + taint.key()
+                            + "' and effect " + taint.effect() + "; a node has one taint per key and effect");
+                } else {
+                    taints.add(taint);
+                }
             }
         }
         return taints;

@@ -16,6 +16,21 @@ final class PlanRules {
     /** The apiserver's own port; kubeadm binds it on every address of a control plane. */
     static final int APISERVER_PORT = 6443;
 
+    /** The prefix of the pod range the controller manager gives each node (its node-cidr-mask-size). */
+    static final int NODE_CIDR_PREFIX = 24;
+
+    /** What listens on every node piimage makes; HAProxy binds *:port, so it must avoid them all. */
+    static final Map<Integer, String> NODE_PORTS = Map.of(22, "sshd");
+
+    /**
+     * What else listens on a kubeadm control plane (on some address, loopback included): stacked HAProxy
+     * runs there. 6443 has its own message.
+     */
+    static final Map<Integer, String> CONTROL_PLANE_PORTS = Map.of(
+            2379, "etcd (clients)", 2380, "etcd (peers)", 2381, "etcd (metrics)",
+            10248, "kubelet (health)", 10249, "kube-proxy (metrics)", 10250, "kubelet",
+            10256, "kube-proxy (health)", 10257, "kube-controller-manager", 10259, "kube-scheduler");
+
     private final Draft plan;
     private final Diagnostics diagnostics;
     private final Positions positions;
@@ -28,6 +43,8 @@ final class PlanRules {
 
     void check() {
         kubernetesVersion();
+        podSubnetSize();
+        serviceSubnetSize();
         subnetsDoNotOverlap();
         gateway();
         vip();
@@ -40,9 +57,61 @@ final class PlanRules {
 
     private void kubernetesVersion() {
         KubernetesVersion version = plan.kubernetesVersion;
-        if (version != null && !version.atLeast(1, 31)) {
-            diagnostics.error(positions.at("cluster.kubernetesVersion"), "cluster.kubernetesVersion: " + version
+        if (version == null || version.known()) {
+            return;
+        }
+        Position at = positions.at("cluster.kubernetesVersion");
+        if (!version.atLeast(1, KubernetesVersion.OLDEST_MINOR)) {
+            diagnostics.error(at, "cluster.kubernetesVersion: " + version
                     + " is too old; piimage needs 1.31 or newer (kubeadm config v1beta4)");
+        } else {
+            diagnostics.error(at, "cluster.kubernetesVersion: " + version + " is not a Kubernetes release piimage knows"
+                    + " how to install (1.31 to 1." + KubernetesVersion.NEWEST_MINOR + ")");
+        }
+    }
+
+    /**
+     * kubeadm turns on the controller manager's node ranges whenever podSubnet is set, and it cuts one /24
+     * per node (node-cidr-mask-size 24): a narrower podSubnet stops the controller manager, one too small
+     * for the nodes leaves the last ones without pod addresses.
+     */
+    private void podSubnetSize() {
+        Cidr pods = plan.podSubnet;
+        if (pods == null) {
+            return;
+        }
+        Position at = positions.at("cluster.podSubnet", "cluster");
+        String name = "cluster.podSubnet " + pods + defaultMark("cluster.podSubnet");
+        if (pods.prefix() > NODE_CIDR_PREFIX) {
+            diagnostics.error(at, name + " is narrower than /24: the controller manager gives each node a /24 of it;"
+                    + " use /24 or wider (e.g. 10.244.0.0/16)");
+            return;
+        }
+        long kubernetesNodes = plan.nodes.stream().filter(n -> n.role != null && n.role.isKubernetes()).count();
+        long ranges = 1L << (NODE_CIDR_PREFIX - pods.prefix());
+        if (kubernetesNodes > ranges) {
+            diagnostics.error(at, name + " holds " + ranges + " node range(s) of /24, but the plan has " + kubernetesNodes
+                    + " control-plane and worker nodes (each needs one); widen it");
+        }
+    }
+
+    /**
+     * The apiserver refuses a service range wider than /12 (2^20 addresses), and kubeadm gives the cluster
+     * DNS service the 10th address of the range, so it must hold that one and a broadcast beyond it.
+     */
+    private void serviceSubnetSize() {
+        Cidr services = plan.serviceSubnet;
+        if (services == null) {
+            return;
+        }
+        Position at = positions.at("cluster.serviceSubnet", "cluster");
+        String name = "cluster.serviceSubnet " + services + defaultMark("cluster.serviceSubnet");
+        if (services.prefix() < 12) {
+            diagnostics.error(at, name + " is wider than /12: the apiserver refuses a service range of more than"
+                    + " 2^20 addresses; use /12 or narrower (e.g. 10.96.0.0/12)");
+        } else if (services.prefix() > 28) {
+            diagnostics.error(at, name + " is too small: the cluster DNS service gets its 10th address ("
+                    + new Ipv4(services.network().bits() + 10) + "), which needs at least a /28");
         }
     }
 
@@ -130,6 +199,18 @@ final class PlanRules {
             diagnostics.error(at, port + " cannot be used with loadBalancer vip-only: without HAProxy, clients reach"
                     + " the apiserver itself, which listens on 6443; set port: 6443");
         }
+        if (plan.loadBalancer == LoadBalancerMode.VIP_ONLY) {
+            return; // no HAProxy
+        }
+        String where = plan.loadBalancer == LoadBalancerMode.STACKED ? "the control planes" : "the load balancers";
+        String taken = NODE_PORTS.get(plan.port);
+        if (taken == null && plan.loadBalancer == LoadBalancerMode.STACKED) {
+            taken = CONTROL_PLANE_PORTS.get(plan.port);
+        }
+        if (taken != null) {
+            diagnostics.error(at, port + " is taken by " + taken + " on " + where + ", where HAProxy listens on it"
+                    + " (loadBalancer " + plan.loadBalancer + "); pick another port (e.g. 8443)");
+        }
     }
 
     private void nodeNames() {
@@ -196,8 +277,11 @@ final class PlanRules {
         }
 
         int count = controlPlanes.size();
-        if (count == 0 && allRolesRead) {
-            diagnostics.error(nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
+        if (count == 0) {
+            // A role that could not be read (a typo, already reported) may have been meant as a control plane.
+            if (allRolesRead) {
+                diagnostics.error(nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
+            }
         } else if (count == 1) {
             diagnostics.warning(role(controlPlanes.get(0)), "only one control plane: the cluster is not highly available"
                     + " (three control planes survive the loss of one)");

@@ -30,4 +30,21 @@ final class Positions {
         }
         return Position.NONE;
     }
+
+    /**
+     * Where {@code path} was written, else its nearest written ancestor ("nodes[2].model" falls back to
+     * "nodes[2]", "cluster.podSubnet" to "cluster"): a finding about a default points at its section.
+     */
+    Position near(String path) {
+        String current = path;
+        while (!current.isEmpty()) {
+            Position position = byPath.get(current);
+            if (position != null) {
+                return position;
+            }
+            int cut = Math.max(current.lastIndexOf('.'), Math.max(current.lastIndexOf('['), current.lastIndexOf('@')));
+            current = cut < 0 ? "" : current.substring(0, cut);
+        }
+        return Position.NONE;
+    }
 }

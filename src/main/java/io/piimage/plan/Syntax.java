@@ -206,6 +206,10 @@ final class Syntax {
             if (candidate.equalsIgnoreCase(word)) {
                 return "; did you mean '" + candidate + "'?";
             }
+            // Lengths further apart than 2 cannot be within distance 2; skipping them keeps a huge value cheap.
+            if (Math.abs(word.length() - candidate.length()) > 2) {
+                continue;
+            }
             int distance = levenshtein(word.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
             if (distance <= 2 && distance < candidate.length() && distance < bestDistance) {
                 best = candidate;
