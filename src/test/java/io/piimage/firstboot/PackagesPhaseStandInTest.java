@@ -117,6 +117,31 @@ class PackagesPhaseStandInTest {
     }
 
     @Test
+    void packagesTheImageAlreadyHasNeedNeitherTheNetworkNorTheClock() throws Exception {
+        // An image with keepalived and HAProxy preinstalled, or a rerun after a power cut once apt had
+        // finished but before the phase was recorded: nothing to download, so nothing to wait for.
+        Path root = node("makina.yaml", "lb1");
+        BakedNodes.write(root, "stand-in/installed-packages", "keepalived\ncurl\nhaproxy\n");
+        BakedNodes.write(root, "stand-in/ntp-synchronized", "no\n");
+        BakedNodes.write(root, "stand-in/apt-get-failures", "100\n");
+
+        ProcessResult result = run(root);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.stderr()).contains("packages: keepalived curl haproxy already installed");
+        assertThat(aptCalls(root)).isEmpty();
+        assertThat(PreparePhasesTest.calls(root).lines()).noneMatch(l -> l.startsWith("timedatectl "));
+    }
+
+    @Test
+    void oneMissingPackageIsInstalledWithTheRest() throws Exception {
+        Path other = node("makina.yaml", "lb2");
+        BakedNodes.write(other, "stand-in/installed-packages", "keepalived\ncurl\n");
+        ProcessResult partial = run(other);
+        assertThat(partial.exitCode()).as(partial.output()).isZero();
+        assertThat(aptCalls(other)).contains("apt-get -q -o DPkg::Lock::Timeout=600 install -y keepalived curl haproxy");
+    }
+
+    @Test
     void aClockThatNeverSynchronisesIsWaitedForBoundedThenAptIsTried() throws Exception {
         Path root = node("makina.yaml", "lb2");
         BakedNodes.write(root, "stand-in/ntp-synchronized", "no\n");

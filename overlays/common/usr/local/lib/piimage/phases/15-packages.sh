@@ -12,6 +12,16 @@ phase_packages() {
     log "packages: none needed"
     return 0
   fi
+  # An image that already has them (or a rerun after a power cut once they are in) needs no
+  # network and no clock: only what is missing is worth waiting for.
+  local missing=() package
+  for package in "${packages[@]}"; do
+    installed "$package" || missing+=("$package")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "packages: ${packages[*]} already installed"
+    return 0
+  fi
   if ! wait_until "${PIIMAGE_CLOCK_WAIT:-600}" "the clock to be synchronised (NTP) before apt" ntp_synchronised; then
     # apt may still work (a fake-hwclock time close enough); its own retries cover the rest. The
     # runner reports PIIMAGE_ERROR if a later step fails: that is not this wait.
@@ -21,6 +31,10 @@ phase_packages() {
   fi
   apt_install "${packages[@]}"
   log "packages: installed ${packages[*]}"
+}
+
+installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
 }
 
 ntp_synchronised() {
