@@ -3,6 +3,7 @@ package io.piimage.pipeline;
 import io.piimage.image.BootPartitionChanges;
 import io.piimage.image.BootPartitionInjector;
 import io.piimage.image.CmdlineTxt;
+import io.piimage.image.CompressedBase;
 import io.piimage.image.ConfigTxt;
 import io.piimage.image.DataMap;
 import io.piimage.image.Fat32Volume;
@@ -49,10 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Whole node images for {@code bake --base-image}: one base image (raw {@code .img}, or {@code .img.xz},
@@ -227,26 +225,16 @@ public final class NodeImages implements AutoCloseable {
                 xz(List.of("xz", "-dc", base.toString()), temp, "decompressing " + base);
                 data = DataMap.scan(temp);
             } else if (name.endsWith(".gz")) {
-                try (InputStream in = new GZIPInputStream(Files.newInputStream(base), BLOCK)) {
-                    data = DataMap.copySparse(in, out);
-                }
+                data = CompressedBase.gunzip(base, out);
             } else {
-                try (ZipFile zip = new ZipFile(base.toFile())) {
-                    List<? extends ZipEntry> images = zip.stream()
-                            .filter(e -> !e.isDirectory() && e.getName().toLowerCase(Locale.ROOT).endsWith(".img")).toList();
-                    if (images.size() != 1) {
-                        throw new BakeException(base + " must hold exactly one .img, it holds " + images.size()
-                                + (images.isEmpty() ? "" : ": " + images.stream().map(ZipEntry::getName).toList()));
-                    }
-                    try (InputStream in = zip.getInputStream(images.get(0))) {
-                        data = DataMap.copySparse(in, out);
-                    }
-                }
+                data = CompressedBase.unzip(base, out); // CRC-32 and sizes verified, as unzip -t does
             }
             events.accept(new BakeEvent.BaseImageDecompressed(base, temp, data.size(),
                     (System.nanoTime() - started) / 1_000_000));
             ok = true;
             return new Raw(temp, data);
+        } catch (ImageException e) {
+            throw new BakeException(e.getMessage(), e);
         } finally {
             if (!ok) {
                 Files.deleteIfExists(temp);

@@ -256,6 +256,71 @@ class BakeNodeImagesTest {
         assertNoTempFiles();
     }
 
+    /** Where {@code needle} first occurs in {@code file}. */
+    private static int indexOf(Path file, byte[] needle) throws IOException {
+        byte[] hay = Files.readAllBytes(file);
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (java.util.Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found in " + file);
+    }
+
+    @Test
+    void zipBaseWhoseDataFailsItsCrcIsRefusedBeforeAnythingIsWritten() throws Exception {
+        ExternalTool.require("zip");
+        Path unzip = ExternalTool.require("unzip");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        // Stored (zip -0): damage shows only in the CRC-32, which nothing but a check of it notices.
+        Path zip = tmp.resolve("ubuntu.zip");
+        TestImages.ok(List.of("sh", "-c", "cd " + tmp + " && zip -q -0 " + zip + " " + base.path().getFileName()), null);
+        assertThat(TestImages.run(List.of(unzip.toString(), "-t", zip.toString()), null).exitCode()).isZero();
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(), "-q",
+                "--base-image", zip.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertNodeImage(base, out.resolve("cp1.img"), out.resolve("cp1"), planNode("cp1"));
+        Files.walk(out).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        Files.walk(tmp.resolve("tiny.secrets")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+
+        // One bit of the kernel on the boot partition flipped, as a bad download or disk would.
+        byte[] bytes = Files.readAllBytes(zip);
+        int kernel = indexOf(zip, java.util.Arrays.copyOf(base.bootFiles().get("kernel8.img"), 64));
+        bytes[kernel + 1000] ^= 0x10;
+        Path damaged = Files.write(tmp.resolve("damaged.zip"), bytes);
+        ExternalTool.ProcessResult test = TestImages.run(List.of(unzip.toString(), "-t", damaged.toString()), null);
+        assertThat(test.exitCode()).isNotZero();
+        assertThat(test.output()).contains("bad CRC");
+
+        run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", damaged.toString());
+        assertThat(run.exitCode()).as(run.out()).isEqualTo(1);
+        assertThat(run.err()).contains("base image " + damaged + ": " + base.path().getFileName() + " is damaged")
+                .contains("CRC-32").contains("nothing was written");
+        assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    @Test
+    void damagedGzipBasesAreRefusedNamingTheFile() throws Exception {
+        Path out = tmp.resolve("out");
+        Path empty = Files.write(tmp.resolve("empty.img.gz"), new byte[0]);
+        Path text = Files.writeString(tmp.resolve("text.img.gz"), "not gzip\n");
+        Path notZip = Files.writeString(tmp.resolve("text.zip"), "not zip\n");
+        for (Path bad : List.of(empty, text, notZip)) {
+            CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                    "--base-image", bad.toString());
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+            assertThat(run.err()).as(bad.toString()).contains("\npiimage: error: base image " + bad + " is ")
+                    .doesNotContain("null").doesNotContain("Exception");
+            assertThat(out).doesNotExist();
+            assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+        }
+        assertNoTempFiles();
+    }
+
     private void assertNoTempFiles() throws IOException {
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s.map(p -> p.getFileName().toString()))
