@@ -77,6 +77,10 @@ public final class NodeImages implements AutoCloseable {
     }
 
     private static final int BLOCK = 1 << 16;
+    /** Node images carry keys (control planes: the CA's): like every other output, for the owner only. */
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     /** Copies in flight at once: more than two only queue for the same memory bandwidth. */
     private static final int MAX_PARALLEL_IMAGES = 2;
 
@@ -376,10 +380,12 @@ public final class NodeImages implements AutoCloseable {
         Path file = img;
         if (compression == Compression.XZ) {
             file = staging.resolve(node.name() + ".img.xz");
+            Files.createFile(file, OWNER_ONLY); // xz's output inherits this mode: the image may hold CA keys
             xz(List.of("xz", "-T0", "-c", img.toString()), file, "compressing " + node.name() + ".img");
             Files.delete(img);
         } else if (compression == Compression.GZ) {
             file = staging.resolve(node.name() + ".img.gz");
+            Files.createFile(file, OWNER_ONLY);
             try (InputStream in = Files.newInputStream(img);
                  OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), BLOCK), BLOCK)) {
                 in.transferTo(out);

@@ -256,6 +256,26 @@ class BakeNodeImagesTest {
         assertNoTempFiles();
     }
 
+    @Test
+    void everyOutputIsOwnerOnlyWhateverTheFormat() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path plan = plan("ubuntu-24.04");
+        for (NodeImages.Compression compression : NodeImages.Compression.values()) {
+            Path out = tmp.resolve("out-" + compression);
+            bake(plan, base.path(), out, compression, new ArrayList<>());
+            // Control-plane images hold the CA keys: no format may be readable by others.
+            assertThat(out.resolve("cp1.img" + (compression == NodeImages.Compression.NONE ? ""
+                    : compression == NodeImages.Compression.XZ ? ".xz" : ".gz"))).isRegularFile();
+            try (Stream<Path> all = Files.walk(out)) {
+                for (Path p : all.toList()) {
+                    String mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                    assertThat(mode).as(compression + ": " + out.relativize(p)).isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+                }
+            }
+        }
+    }
+
     /** Where {@code needle} first occurs in {@code file}. */
     private static int indexOf(Path file, byte[] needle) throws IOException {
         byte[] hay = Files.readAllBytes(file);
