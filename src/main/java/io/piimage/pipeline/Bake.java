@@ -1,5 +1,6 @@
 package io.piimage.pipeline;
 
+import io.piimage.image.Fat32Volume;
 import io.piimage.image.ImageProfiles;
 import io.piimage.image.ProgressListener;
 import io.piimage.pki.ClusterSecrets;
@@ -23,7 +24,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.LocalDate;
-import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,7 +134,7 @@ public final class Bake {
                 events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
             }
             if (images != null) {
-                images.build(cards, compression, checksums, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
+                images.build(cards, compression, checksums, Fat32Volume.DEFAULT_TIMESTAMP, progress, events); // not the clock: reproducible
             }
             sink.write(tree);
             events.accept(new BakeEvent.OutputWritten(target));

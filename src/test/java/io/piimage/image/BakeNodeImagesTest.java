@@ -276,6 +276,33 @@ class BakeNodeImagesTest {
         }
     }
 
+    @Test
+    void twoBakesSecondsApartGiveIdenticalImagesInEveryFormat() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path plan = plan("ubuntu-24.04");
+        List<NodeImages.Compression> formats = List.of(NodeImages.Compression.values());
+        // The wall clock, not a fixed one: nothing of it may reach the images. Same secrets (the first bake
+        // makes them, the others reuse them), same plan, same base.
+        for (NodeImages.Compression compression : formats) {
+            Bake.builder(plan).output(tmp.resolve("first-" + compression)).baseImage(base.path())
+                    .compression(compression).build().run();
+        }
+        Thread.sleep(2500); // FAT times count in 2 s steps
+        for (NodeImages.Compression compression : formats) {
+            Bake.builder(plan).output(tmp.resolve("second-" + compression)).baseImage(base.path())
+                    .compression(compression).build().run();
+        }
+        for (NodeImages.Compression compression : formats) {
+            String suffix = compression == NodeImages.Compression.NONE ? "" : compression == NodeImages.Compression.XZ ? ".xz" : ".gz";
+            for (String node : List.of("cp1", "w1")) {
+                Path first = tmp.resolve("first-" + compression).resolve(node + ".img" + suffix);
+                Path second = tmp.resolve("second-" + compression).resolve(node + ".img" + suffix);
+                assertThat(Files.mismatch(first, second)).as(first.getFileName() + ": first differing byte").isEqualTo(-1L);
+            }
+        }
+    }
+
     /** Where {@code needle} first occurs in {@code file}. */
     private static int indexOf(Path file, byte[] needle) throws IOException {
         byte[] hay = Files.readAllBytes(file);
