@@ -303,6 +303,43 @@ class BakeNodeImagesTest {
         }
     }
 
+    @Test
+    void overlappingOrCutPartitionsAreRefusedNamingTheImageBeforeAnythingIsWritten() throws Exception {
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path out = tmp.resolve("out");
+        // p2 moved to start 1 MiB inside p1 (its end unchanged): p1's writes would change p2's bytes.
+        Path overlapping = tmp.resolve("overlapping.img");
+        Files.copy(base.path(), overlapping);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(overlapping,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long mib = (1 << 20) / 512;
+            entry.putInt((int) (base.rootOffset() / 512 - mib)).putInt((int) (base.rootLength() / 512 + mib)).flip();
+            ch.write(entry, 462 + 8);
+        }
+        ExternalTool.ProcessResult fdisk = TestImages.run(List.of(ExternalTool.require("sfdisk").toString(), "--verify",
+                overlapping.toString()), null);
+        assertThat(fdisk.output()).containsIgnoringCase("overlap");
+        // Cut short: the root partition runs past the end of the file.
+        Path cut = tmp.resolve("cut.img");
+        Files.copy(base.path(), cut);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(cut, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(base.path()) - 4096);
+        }
+        for (Path bad : List.of(overlapping, cut)) {
+            String before = TestImages.sha256(bad);
+            CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                    "--base-image", bad.toString());
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+            assertThat(run.err()).contains("base image " + bad + " is not a Raspberry Pi image: ")
+                    .contains(bad == cut ? "the image is only" : "overlap").contains("nothing was written");
+            assertThat(out).doesNotExist();
+            assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+            assertThat(TestImages.sha256(bad)).isEqualTo(before);
+        }
+        assertNoTempFiles();
+    }
+
     /** Where {@code needle} first occurs in {@code file}. */
     private static int indexOf(Path file, byte[] needle) throws IOException {
         byte[] hay = Files.readAllBytes(file);
