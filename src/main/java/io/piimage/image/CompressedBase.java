@@ -89,7 +89,8 @@ public final class CompressedBase {
         }
     }
 
-    private static void refuseEmpty(Path file, String format) throws IOException {
+    /** An empty file is said to be empty, not "not in gzip format" or "File format not recognized". */
+    public static void refuseEmpty(Path file, String format) throws IOException {
         if (Files.size(file) == 0) {
             throw new ImageException("base image " + file + " is empty (0 bytes), not a " + format + " file");
         }

@@ -226,6 +226,7 @@ public final class NodeImages implements AutoCloseable {
             if (name.endsWith(".xz")) {
                 // xz writes holes itself (--sparse is its default into a file); piping 2 GiB of zeros
                 // through us instead cost 4 s of system time here. Mapped by a scan afterwards.
+                CompressedBase.refuseEmpty(base, "xz");
                 xz(List.of("xz", "-dc", base.toString()), temp, "decompressing " + base);
                 data = DataMap.scan(temp);
             } else if (name.endsWith(".gz")) {
@@ -371,7 +372,7 @@ public final class NodeImages implements AutoCloseable {
         events.accept(new BakeEvent.ImageStarted(node));
         Path img = staging.resolve(node.name() + ".img");
         try {
-            new BootPartitionInjector(labels, timestamp, progress).inject(raw, data, img, changes(card));
+            new BootPartitionInjector(labels, timestamp, progress).inject(raw, "base image " + source, data, img, changes(card));
         } catch (ImageException e) {
             throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
         }

@@ -251,7 +251,17 @@ class BakeNodeImagesTest {
         CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
                 "--base-image", base.path().toString());
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("node cp1").contains("cmdline.txt");
+        assertThat(run.err()).contains("node cp1: base image " + base.path() + ": ").contains("cmdline.txt");
+        assertThat(out).doesNotExist();
+        assertNoTempFiles();
+
+        // From a compressed base the message names the file given, not its decompressed temp copy.
+        TestImages.ok(List.of("gzip", "-k", "-1", base.path().toString()), null);
+        Path gz = Path.of(base.path() + ".gz");
+        run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(), "--base-image", gz.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("node cp1: base image " + gz + ": boot partition 'system-boot' has no cmdline.txt")
+                .doesNotContain(".piimage-base-");
         assertThat(out).doesNotExist();
         assertNoTempFiles();
     }
@@ -388,12 +398,13 @@ class BakeNodeImagesTest {
     }
 
     @Test
-    void damagedGzipBasesAreRefusedNamingTheFile() throws Exception {
+    void damagedCompressedBasesAreRefusedNamingTheFile() throws Exception {
         Path out = tmp.resolve("out");
         Path empty = Files.write(tmp.resolve("empty.img.gz"), new byte[0]);
+        Path emptyXz = Files.write(tmp.resolve("empty.img.xz"), new byte[0]);
         Path text = Files.writeString(tmp.resolve("text.img.gz"), "not gzip\n");
         Path notZip = Files.writeString(tmp.resolve("text.zip"), "not zip\n");
-        for (Path bad : List.of(empty, text, notZip)) {
+        for (Path bad : List.of(empty, emptyXz, text, notZip)) {
             CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
                     "--base-image", bad.toString());
             assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
