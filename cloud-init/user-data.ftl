@@ -36,7 +36,7 @@ ssh_pwauth: false
 disable_root: true
 write_files:
 <#list files as f>
-  - path: ${f.path}
+  - path: ${q(f.path)}
     owner: ${f.owner}
     permissions: '${f.permissions}'
 <#if f.base64>

@@ -78,6 +78,15 @@ public final class BootPartitionInjector {
      * runs, in the kernel ({@link FileChannel#transferTo}), and leaves everything else a hole.
      */
     public Result inject(Path base, DataMap data, Path output, BootPartitionChanges changes) throws IOException {
+        return inject(base, base.toString(), data, output, changes);
+    }
+
+    /**
+     * Like {@link #inject(Path, DataMap, Path, BootPartitionChanges)}, with refusals naming the base as
+     * {@code baseName}: the file the user gave when {@code base} is its decompressed temp copy.
+     */
+    public Result inject(Path base, String baseName, DataMap data, Path output, BootPartitionChanges changes)
+            throws IOException {
         Path absOut = output.toAbsolutePath();
         if (Files.exists(absOut) && Files.isSameFile(base, absOut)) {
             throw new ImageException("the output " + output + " is the base image itself");
@@ -87,7 +96,7 @@ public final class BootPartitionInjector {
                 throw new IllegalArgumentException("the data map is of another image (" + data.size() + " bytes, "
                         + base + " has " + in.size() + ")");
             }
-            Plan plan = plan(in, changes, base.getFileName().toString());
+            Plan plan = plan(in, changes, baseName);
             return writeAtomically(absOut, (out, file) -> {
                 file.setLength(data.size());
                 long done = 0;
@@ -143,8 +152,19 @@ public final class BootPartitionInjector {
         }
     }
 
-    /** Finds the boot partition and stages every change in memory; throws before anything is written. */
+    /**
+     * Finds the boot partition and stages every change in memory; throws before anything is written,
+     * with the image's name first in the message.
+     */
     private Plan plan(FileChannel image, BootPartitionChanges changes, String imageName) throws IOException {
+        try {
+            return plan(image, changes);
+        } catch (ImageException e) {
+            throw new ImageException(imageName + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Plan plan(FileChannel image, BootPartitionChanges changes) throws IOException {
         MbrPartitionTable table = MbrPartitionTable.read(image);
         List<String> found = new ArrayList<>();
         for (MbrPartitionTable.Partition p : table.partitions()) {
@@ -152,7 +172,7 @@ public final class BootPartitionInjector {
             if (!type.equals("FAT32")) {
                 String label = Fat32Volume.bootSectorLabel(image, p.byteOffset()).orElse(null);
                 if (label != null && matches(label)) {
-                    throw new ImageException("partition " + p + " of " + imageName + " is labelled '" + label
+                    throw new ImageException("partition " + p + " is labelled '" + label
                             + "' but holds " + type + "; only FAT32 boot partitions are supported");
                 }
                 found.add(p + " " + type + (label != null ? " '" + label + "'" : ""));
@@ -162,7 +182,7 @@ public final class BootPartitionInjector {
             try {
                 volume = Fat32Volume.open(image, p.byteOffset(), p.byteLength(), timestamp);
             } catch (ImageException e) {
-                throw new ImageException("partition " + p + " of " + imageName + ": " + e.getMessage(), e);
+                throw new ImageException("partition " + p + ": " + e.getMessage(), e);
             }
             String label = volume.label().orElse("");
             if (matches(label)) {
@@ -171,8 +191,8 @@ public final class BootPartitionInjector {
             }
             found.add(p + " FAT32 " + (label.isEmpty() ? "without label" : "'" + label + "'"));
         }
-        throw new ImageException("no FAT32 boot partition labelled " + String.join(" or ", quoted(labels)) + " in "
-                + imageName + "; found: " + (found.isEmpty() ? "no partitions" : String.join(", ", found)));
+        throw new ImageException("no FAT32 boot partition labelled " + String.join(" or ", quoted(labels))
+                + "; found: " + (found.isEmpty() ? "no partitions" : String.join(", ", found)));
     }
 
     private boolean matches(String label) {

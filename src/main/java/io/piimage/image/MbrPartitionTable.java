@@ -65,7 +65,7 @@ public record MbrPartitionTable(int diskId, List<Partition> partitions) {
         return partitions.stream().filter(p -> p.number() == number).findFirst();
     }
 
-    /** Reads and validates the table in the first sector of {@code image}. */
+    /** Reads and validates the table in the first sector of {@code image}; every partition must end inside it. */
     public static MbrPartitionTable read(FileChannel image) throws IOException {
         ByteBuffer sector = ByteBuffer.allocate(SECTOR_SIZE);
         while (sector.hasRemaining()) {
@@ -84,7 +84,7 @@ public record MbrPartitionTable(int diskId, List<Partition> partitions) {
         return table;
     }
 
-    /** Parses a 512-byte sector 0; refuses a missing signature and GPT disks. */
+    /** Parses a 512-byte sector 0; refuses a missing signature, GPT disks and overlapping partitions. */
     public static MbrPartitionTable parse(byte[] sector0) {
         if (sector0.length < SECTOR_SIZE) {
             throw new ImageException("sector 0 is shorter than " + SECTOR_SIZE + " bytes");
@@ -111,6 +111,22 @@ public record MbrPartitionTable(int diskId, List<Partition> partitions) {
                 throw new ImageException(String.format("MBR entry %d has invalid status byte 0x%02x", i + 1, status));
             }
             parts.add(new Partition(i + 1, type, start, count, status == 0x80));
+        }
+        // Partitions that share sectors: a change to one would change the other (and the table itself
+        // lives in sector 0). Sorted by start, each must end before the next begins.
+        List<Partition> byStart = new ArrayList<>(parts);
+        byStart.sort(java.util.Comparator.comparingLong(Partition::startLba));
+        for (int i = 0; i < byStart.size(); i++) {
+            Partition p = byStart.get(i);
+            if (p.startLba() == 0) {
+                throw new ImageException("partition " + p + " starts at sector 0, over the partition table itself");
+            }
+            if (i + 1 < byStart.size() && byStart.get(i + 1).startLba() < p.startLba() + p.sectorCount()) {
+                Partition next = byStart.get(i + 1);
+                throw new ImageException("partitions " + p + " and " + next + " overlap: sectors " + next.startLba()
+                        + ".." + (Math.min(p.startLba() + p.sectorCount(), next.startLba() + next.sectorCount()) - 1)
+                        + " belong to both; refusing an image whose partitions share sectors");
+            }
         }
         return new MbrPartitionTable(b.getInt(440), parts);
     }

@@ -1,5 +1,6 @@
 package io.piimage.pipeline;
 
+import io.piimage.image.Fat32Volume;
 import io.piimage.image.ImageProfiles;
 import io.piimage.image.ProgressListener;
 import io.piimage.pki.ClusterSecrets;
@@ -29,7 +30,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.LocalDate;
-import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,7 +161,7 @@ public final class Bake {
                 if (baseImage != null) {
                     // Decompressed, recognised, checked against the plan, and every image made in staging.
                     images = NodeImages.open(baseImage, workDir, profiles, imageProfile, plan, events);
-                    images.build(cards, compression, checksums, LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC), progress, events);
+                    images.build(cards, compression, checksums, Fat32Volume.DEFAULT_TIMESTAMP, progress, events); // not the clock: reproducible
                 }
                 try (Sink.Staged staged = sink.stage(tree)) {
                     // The first write that stays: new secrets before the output that depends on them.

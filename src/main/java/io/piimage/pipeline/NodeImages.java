@@ -3,6 +3,7 @@ package io.piimage.pipeline;
 import io.piimage.image.BootPartitionChanges;
 import io.piimage.image.BootPartitionInjector;
 import io.piimage.image.CmdlineTxt;
+import io.piimage.image.CompressedBase;
 import io.piimage.image.ConfigTxt;
 import io.piimage.image.DataMap;
 import io.piimage.image.Fat32Volume;
@@ -50,10 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Whole node images for {@code bake --base-image}: one base image (raw {@code .img}, or {@code .img.xz},
@@ -80,6 +78,10 @@ public final class NodeImages implements AutoCloseable {
     }
 
     private static final int BLOCK = 1 << 16;
+    /** Node images carry keys (control planes: the CA's): like every other output, for the owner only. */
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     /** Copies in flight at once: more than two only queue for the same memory bandwidth. */
     private static final int MAX_PARALLEL_IMAGES = 2;
 
@@ -225,29 +227,20 @@ public final class NodeImages implements AutoCloseable {
             if (name.endsWith(".xz")) {
                 // xz writes holes itself (--sparse is its default into a file); piping 2 GiB of zeros
                 // through us instead cost 4 s of system time here. Mapped by a scan afterwards.
+                CompressedBase.refuseEmpty(base, "xz");
                 xz(List.of("xz", "-dc", base.toString()), temp, "decompressing " + base);
                 data = DataMap.scan(temp);
             } else if (name.endsWith(".gz")) {
-                try (InputStream in = new GZIPInputStream(Files.newInputStream(base), BLOCK)) {
-                    data = DataMap.copySparse(in, out);
-                }
+                data = CompressedBase.gunzip(base, out);
             } else {
-                try (ZipFile zip = new ZipFile(base.toFile())) {
-                    List<? extends ZipEntry> images = zip.stream()
-                            .filter(e -> !e.isDirectory() && e.getName().toLowerCase(Locale.ROOT).endsWith(".img")).toList();
-                    if (images.size() != 1) {
-                        throw new BakeException(base + " must hold exactly one .img, it holds " + images.size()
-                                + (images.isEmpty() ? "" : ": " + images.stream().map(ZipEntry::getName).toList()));
-                    }
-                    try (InputStream in = zip.getInputStream(images.get(0))) {
-                        data = DataMap.copySparse(in, out);
-                    }
-                }
+                data = CompressedBase.unzip(base, out); // CRC-32 and sizes verified, as unzip -t does
             }
             events.accept(new BakeEvent.BaseImageDecompressed(base, temp, data.size(),
                     (System.nanoTime() - started) / 1_000_000));
             ok = true;
             return new Raw(temp, data);
+        } catch (ImageException e) {
+            throw new BakeException(e.getMessage(), e);
         } finally {
             if (!ok) {
                 Files.deleteIfExists(temp);
@@ -384,7 +377,7 @@ public final class NodeImages implements AutoCloseable {
         events.accept(new BakeEvent.ImageStarted(node));
         Path img = staging.resolve(node.name() + ".img");
         try {
-            new BootPartitionInjector(labels, timestamp, progress).inject(raw, data, img, changes(card));
+            new BootPartitionInjector(labels, timestamp, progress).inject(raw, "base image " + source, data, img, changes(card));
         } catch (ImageException e) {
             throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
         }
@@ -393,10 +386,12 @@ public final class NodeImages implements AutoCloseable {
         Path file = img;
         if (compression == Compression.XZ) {
             file = staging.resolve(node.name() + ".img.xz");
+            Files.createFile(file, OWNER_ONLY); // xz's output inherits this mode: the image may hold CA keys
             xz(List.of("xz", "-T0", "-c", img.toString()), file, "compressing " + node.name() + ".img");
             Files.delete(img);
         } else if (compression == Compression.GZ) {
             file = staging.resolve(node.name() + ".img.gz");
+            Files.createFile(file, OWNER_ONLY);
             try (InputStream in = Files.newInputStream(img);
                  OutputStream out = new GZIPOutputStream(new BufferedOutputStream(Files.newOutputStream(file), BLOCK), BLOCK)) {
                 in.transferTo(out);

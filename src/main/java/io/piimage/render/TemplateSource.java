@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,10 @@ import java.util.stream.Stream;
  *
  * <p>The jar cannot be listed cheaply, so each packaged tree ships an {@code index} file naming its
  * templates; a user's directory is listed directly.
+ *
+ * <p>A user's directory may hold no symbolic links: a link would put whatever it points at (say
+ * {@code /etc/passwd}) on every card, so it is refused rather than followed. The names of overlay files
+ * become paths on the nodes and must be names cloud-init can write ({@link WriteFile#pathProblem}).
  */
 public final class TemplateSource {
 
@@ -36,10 +41,37 @@ public final class TemplateSource {
         return new TemplateSource(null);
     }
 
-    /** Templates from {@code dir} first, then the packaged ones. */
+    /**
+     * Templates from {@code dir} first, then the packaged ones. The whole directory is checked here,
+     * before anything is rendered or written.
+     *
+     * @throws IllegalArgumentException naming the file, if the directory is missing, holds a symbolic
+     *                                  link, or an overlay file whose name cannot be a node's path
+     */
     public static TemplateSource withOverrides(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("templates directory " + dir + " does not exist");
+        }
+        // The directory itself may be a link (the user named it); nothing inside it may.
+        try (Stream<Path> walk = Files.walk(dir.toRealPath())) {
+            Path root = dir.toRealPath();
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                String name = root.relativize(p).toString();
+                if (Files.isSymbolicLink(p)) {
+                    throw new IllegalArgumentException("templates directory " + dir + ": " + Templates.yamlQuote(name)
+                            + " is a symbolic link; links are not followed (they could put any file of this"
+                            + " machine on the cards): copy the file in instead");
+                }
+                if (name.startsWith("overlays/")) {
+                    WriteFile.pathProblem(name).ifPresent(problem -> {
+                        throw new IllegalArgumentException("templates directory " + dir + ": the name of "
+                                + Templates.yamlQuote(name) + " " + problem + "; cloud-init cannot write such a"
+                                + " file on the node: rename it");
+                    });
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalArgumentException("templates directory " + dir + " cannot be read: " + e.getMessage(), e);
         }
         return new TemplateSource(dir);
     }
@@ -53,8 +85,11 @@ public final class TemplateSource {
         try {
             if (overrideDir != null) {
                 Path file = overrideDir.resolve(name);
-                if (Files.isRegularFile(file)) {
-                    return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                    // NOFOLLOW: a link put in after the check above is an error, not followed.
+                    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                        return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    }
                 }
             }
             try (InputStream in = TemplateSource.class.getClassLoader().getResourceAsStream(PACKAGED_ROOT + name)) {
@@ -79,7 +114,7 @@ public final class TemplateSource {
             Path root = overrideDir.resolve(tree);
             if (Files.isDirectory(root)) {
                 try (Stream<Path> walk = Files.walk(root)) {
-                    walk.filter(Files::isRegularFile)
+                    walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
                             .map(p -> root.relativize(p).toString().replace('\\', '/'))
                             .filter(n -> !RESERVED.contains(n))
                             .forEach(names::add);

@@ -251,9 +251,169 @@ class BakeNodeImagesTest {
         CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
                 "--base-image", base.path().toString());
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("node cp1").contains("cmdline.txt");
+        assertThat(run.err()).contains("node cp1: base image " + base.path() + ": ").contains("cmdline.txt");
         assertThat(out).doesNotExist();
         assertThat(tmp.resolve("tiny.secrets")).as("secrets are made only after the images").doesNotExist();
+        assertNoTempFiles();
+
+        // From a compressed base the message names the file given, not its decompressed temp copy.
+        TestImages.ok(List.of("gzip", "-k", "-1", base.path().toString()), null);
+        Path gz = Path.of(base.path() + ".gz");
+        run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(), "--base-image", gz.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("node cp1: base image " + gz + ": boot partition 'system-boot' has no cmdline.txt")
+                .doesNotContain(".piimage-base-");
+        assertThat(out).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    @Test
+    void everyOutputIsOwnerOnlyWhateverTheFormat() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path plan = plan("ubuntu-24.04");
+        for (NodeImages.Compression compression : NodeImages.Compression.values()) {
+            Path out = tmp.resolve("out-" + compression);
+            bake(plan, base.path(), out, compression, new ArrayList<>());
+            // Control-plane images hold the CA keys: no format may be readable by others.
+            assertThat(out.resolve("cp1.img" + (compression == NodeImages.Compression.NONE ? ""
+                    : compression == NodeImages.Compression.XZ ? ".xz" : ".gz"))).isRegularFile();
+            try (Stream<Path> all = Files.walk(out)) {
+                for (Path p : all.toList()) {
+                    String mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                    assertThat(mode).as(compression + ": " + out.relativize(p)).isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoBakesSecondsApartGiveIdenticalImagesInEveryFormat() throws Exception {
+        ExternalTool.require("xz");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path plan = plan("ubuntu-24.04");
+        List<NodeImages.Compression> formats = List.of(NodeImages.Compression.values());
+        // The wall clock, not a fixed one: nothing of it may reach the images. Same secrets (the first bake
+        // makes them, the others reuse them), same plan, same base.
+        for (NodeImages.Compression compression : formats) {
+            Bake.builder(plan).output(tmp.resolve("first-" + compression)).baseImage(base.path())
+                    .compression(compression).build().run();
+        }
+        Thread.sleep(2500); // FAT times count in 2 s steps
+        for (NodeImages.Compression compression : formats) {
+            Bake.builder(plan).output(tmp.resolve("second-" + compression)).baseImage(base.path())
+                    .compression(compression).build().run();
+        }
+        for (NodeImages.Compression compression : formats) {
+            String suffix = compression == NodeImages.Compression.NONE ? "" : compression == NodeImages.Compression.XZ ? ".xz" : ".gz";
+            for (String node : List.of("cp1", "w1")) {
+                Path first = tmp.resolve("first-" + compression).resolve(node + ".img" + suffix);
+                Path second = tmp.resolve("second-" + compression).resolve(node + ".img" + suffix);
+                assertThat(Files.mismatch(first, second)).as(first.getFileName() + ": first differing byte").isEqualTo(-1L);
+            }
+        }
+    }
+
+    @Test
+    void overlappingOrCutPartitionsAreRefusedNamingTheImageBeforeAnythingIsWritten() throws Exception {
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path out = tmp.resolve("out");
+        // p2 moved to start 1 MiB inside p1 (its end unchanged): p1's writes would change p2's bytes.
+        Path overlapping = tmp.resolve("overlapping.img");
+        Files.copy(base.path(), overlapping);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(overlapping,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long mib = (1 << 20) / 512;
+            entry.putInt((int) (base.rootOffset() / 512 - mib)).putInt((int) (base.rootLength() / 512 + mib)).flip();
+            ch.write(entry, 462 + 8);
+        }
+        ExternalTool.ProcessResult fdisk = TestImages.run(List.of(ExternalTool.require("sfdisk").toString(), "--verify",
+                overlapping.toString()), null);
+        assertThat(fdisk.output()).containsIgnoringCase("overlap");
+        // Cut short: the root partition runs past the end of the file.
+        Path cut = tmp.resolve("cut.img");
+        Files.copy(base.path(), cut);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(cut, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(base.path()) - 4096);
+        }
+        for (Path bad : List.of(overlapping, cut)) {
+            String before = TestImages.sha256(bad);
+            CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                    "--base-image", bad.toString());
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+            assertThat(run.err()).contains("base image " + bad + " is not a Raspberry Pi image: ")
+                    .contains(bad == cut ? "the image is only" : "overlap").contains("nothing was written");
+            assertThat(out).doesNotExist();
+            assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+            assertThat(TestImages.sha256(bad)).isEqualTo(before);
+        }
+        assertNoTempFiles();
+    }
+
+    /** Where {@code needle} first occurs in {@code file}. */
+    private static int indexOf(Path file, byte[] needle) throws IOException {
+        byte[] hay = Files.readAllBytes(file);
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (java.util.Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found in " + file);
+    }
+
+    @Test
+    void zipBaseWhoseDataFailsItsCrcIsRefusedBeforeAnythingIsWritten() throws Exception {
+        ExternalTool.require("zip");
+        Path unzip = ExternalTool.require("unzip");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        // Stored (zip -0): damage shows only in the CRC-32, which nothing but a check of it notices.
+        Path zip = tmp.resolve("ubuntu.zip");
+        TestImages.ok(List.of("sh", "-c", "cd " + tmp + " && zip -q -0 " + zip + " " + base.path().getFileName()), null);
+        assertThat(TestImages.run(List.of(unzip.toString(), "-t", zip.toString()), null).exitCode()).isZero();
+        Path out = tmp.resolve("out");
+        CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(), "-q",
+                "--base-image", zip.toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertNodeImage(base, out.resolve("cp1.img"), out.resolve("cp1"), planNode("cp1"));
+        Files.walk(out).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        Files.walk(tmp.resolve("tiny.secrets")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+
+        // One bit of the kernel on the boot partition flipped, as a bad download or disk would.
+        byte[] bytes = Files.readAllBytes(zip);
+        int kernel = indexOf(zip, java.util.Arrays.copyOf(base.bootFiles().get("kernel8.img"), 64));
+        bytes[kernel + 1000] ^= 0x10;
+        Path damaged = Files.write(tmp.resolve("damaged.zip"), bytes);
+        ExternalTool.ProcessResult test = TestImages.run(List.of(unzip.toString(), "-t", damaged.toString()), null);
+        assertThat(test.exitCode()).isNotZero();
+        assertThat(test.output()).contains("bad CRC");
+
+        run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                "--base-image", damaged.toString());
+        assertThat(run.exitCode()).as(run.out()).isEqualTo(1);
+        assertThat(run.err()).contains("base image " + damaged + ": " + base.path().getFileName() + " is damaged")
+                .contains("CRC-32").contains("nothing was written");
+        assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+        assertNoTempFiles();
+    }
+
+    @Test
+    void damagedCompressedBasesAreRefusedNamingTheFile() throws Exception {
+        Path out = tmp.resolve("out");
+        Path empty = Files.write(tmp.resolve("empty.img.gz"), new byte[0]);
+        Path emptyXz = Files.write(tmp.resolve("empty.img.xz"), new byte[0]);
+        Path text = Files.writeString(tmp.resolve("text.img.gz"), "not gzip\n");
+        Path notZip = Files.writeString(tmp.resolve("text.zip"), "not zip\n");
+        for (Path bad : List.of(empty, emptyXz, text, notZip)) {
+            CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
+                    "--base-image", bad.toString());
+            assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+            assertThat(run.err()).as(bad.toString()).contains("\npiimage: error: base image " + bad + " is ")
+                    .doesNotContain("null").doesNotContain("Exception");
+            assertThat(out).doesNotExist();
+            assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
+        }
         assertNoTempFiles();
     }
 

@@ -210,7 +210,7 @@ class BootPartitionInjectorTest {
         Path outDir = Files.createDirectories(tmp.resolve("out-" + System.nanoTime()));
         Path out = outDir.resolve("node.img");
         assertThatThrownBy(() -> injector().inject(base, out, changes))
-                .isInstanceOf(ImageException.class).hasMessageContaining(message);
+                .isInstanceOf(ImageException.class).hasMessageStartingWith(base + ": ").hasMessageContaining(message);
         assertThat(out).doesNotExist();
         assertThat(TestImages.siblingsOf(outDir)).isEmpty();
         assertThat(TestImages.sha256(base)).isEqualTo(sha);

@@ -166,11 +166,11 @@ class LoadBalancerCardsBootInQemuTest {
         assertThat(status).contains("node=" + node, "state=done");
         // The finish phase scrubbed the boot partition's user-data of its 0600 entries: keepalived.conf,
         // which holds the VRRP password. The rest stays, so cloud-init still reads a valid file.
-        String secretEntry = "  - path: /etc/keepalived/keepalived.conf\n";
+        String secretEntry = "  - path: \"/etc/keepalived/keepalived.conf\"\n";
         assertThat(Files.readString(baked)).contains(secretEntry, "auth_pass");
         String userData = new String(boot.get("user-data"), StandardCharsets.UTF_8);
         assertThat(userData).startsWith("#cloud-config").contains("hostname: " + node)
-                .contains("  - path: /etc/haproxy/haproxy.cfg\n")
+                .contains("  - path: \"/etc/haproxy/haproxy.cfg\"\n")
                 .doesNotContain(secretEntry).doesNotContain("auth_pass");
     }
 

@@ -16,7 +16,7 @@ class WriteFileTest {
     @SuppressWarnings("unchecked")
     private static byte[] roundTrip(String content) {
         WriteFile entry = WriteFile.of(NodeFile.text("/etc/x", content, 0644));
-        String yaml = "write_files:\n  - path: " + entry.path() + "\n"
+        String yaml = "write_files:\n  - path: " + Templates.yamlQuote(entry.path()) + "\n"
                 + (entry.base64() ? "    encoding: b64\n    content: " + entry.content() + "\n"
                         : "    content: |\n" + entry.content());
         Map<String, Object> doc = (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromString(yaml);
@@ -45,5 +45,21 @@ class WriteFileTest {
     void permissionsAreOctal() {
         assertThat(WriteFile.of(NodeFile.text("/k", "x\n", 0600)).permissions()).isEqualTo("0600");
         assertThat(WriteFile.of(NodeFile.text("/s", "#!/bin/sh\n", 0755)).permissions()).isEqualTo("0755");
+    }
+
+    @Test
+    void pathsCloudInitCannotWriteAreNamedAndRefused() {
+        assertThat(WriteFile.pathProblem("/etc/a: b #c 'd' \"e\" 日本 \uD83C\uDF53")).isEmpty();
+        assertThat(WriteFile.pathProblem("/etc/a\nb")).contains("holds a newline (character 7)");
+        assertThat(WriteFile.pathProblem("/etc/\u0007")).contains("holds the control character U+0007 (character 6)");
+        assertThat(WriteFile.pathProblem("/etc/\u009b")).contains("holds the control character U+009B (character 6)");
+        assertThat(WriteFile.pathProblem("/x\u2028")).contains("holds a Unicode line or paragraph separator (character 3)");
+        assertThat(WriteFile.pathProblem("/\ufeffx")).contains("holds a byte order mark (character 2)");
+        assertThat(WriteFile.pathProblem("/\ufffd")).contains("holds bytes that are not UTF-8 (character 2)");
+        assertThat(WriteFile.pathProblem("/a\\b")).contains("holds a backslash (character 3)");
+        assertThat(WriteFile.pathProblem("/a\uD83Cb")).contains("holds a lone UTF-16 surrogate (character 3)");
+        assertThat(WriteFile.pathProblem("/a\uDF53")).contains("holds a lone UTF-16 surrogate (character 3)");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WriteFile.of(NodeFile.text("/etc/a\rb", "x\n", 0644)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("U+000D");
     }
 }
