@@ -159,6 +159,8 @@ final class BakeCommand implements Callable<Integer> {
         } else if (event instanceof BakeEvent.SecretsCreated created && !quiet) {
             out.println("created the cluster's secrets in " + created.directory()
                     + " (back this directory up: every later bake and every node needs it)");
+        } else if (event instanceof BakeEvent.SecretsUpdated updated) {
+            updated.changes().forEach(change -> out.println("secrets " + updated.directory() + ": " + change));
         } else if (event instanceof BakeEvent.SecretsReused reused) {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {

@@ -103,14 +103,19 @@ public final class Bake {
 
         Path secretsPath = secretsDir != null ? secretsDir : defaultSecretsDir(planFile);
         boolean create = !SecretsStore.exists(secretsPath);
-        ClusterSecrets secrets;
+        ClusterSecrets stored;
+        SecureRandom random = new SecureRandom();
         try {
-            secrets = create
-                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), new SecureRandom())
+            stored = create
+                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), random)
                     : SecretsStore.load(secretsPath, plan.cluster().keyAlgorithm());
         } catch (SecretsException e) {
             throw new BakeException("secrets " + secretsPath + ": " + e.getMessage(), e);
         }
+        // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
+        // host keys made for nodes that have none.
+        ClusterSecrets secrets = stored.withLeavesRenewed(clock.instant(), random)
+                .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random);
 
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
@@ -131,6 +136,10 @@ public final class Bake {
                 SecretsStore.write(secrets, secretsPath);
                 events.accept(new BakeEvent.SecretsCreated(secretsPath));
             } else {
+                List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
+                if (!changes.isEmpty()) {
+                    events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
+                }
                 events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(secretsPath)));
             }
             if (images != null) {
@@ -166,7 +175,10 @@ public final class Bake {
         return cards;
     }
 
-    /** {@code <node>/user-data}, {@code <node>/meta-data}, {@code <node>/network-config}, {@code admin.conf}. */
+    /**
+     * {@code <node>/user-data}, {@code <node>/meta-data}, {@code <node>/network-config}, {@code admin.conf},
+     * {@code known_hosts}.
+     */
     static FileTree outputTree(Plan plan, ClusterSecrets secrets, List<NodeCard> cards) {
         FileTree.Builder tree = FileTree.builder();
         for (NodeCard card : cards) {
@@ -177,6 +189,7 @@ public final class Bake {
         String adminConf = Kubeconfig.render(plan.cluster().name(), plan.endpoint().url(),
                 secrets.ca().certificate(), secrets.admin(), "kubernetes-admin");
         tree.add(NodeFile.text("admin.conf", adminConf, NodeFile.SECRET));
+        tree.add(NodeFile.text("known_hosts", RoleSecrets.knownHosts(plan, secrets), NodeFile.READABLE));
         return tree.build();
     }
 

@@ -17,6 +17,10 @@ public sealed interface BakeEvent {
     record SecretsReused(Path directory, List<String> permissionProblems) implements BakeEvent {
     }
 
+    /** An existing secrets directory was brought up to date: one line per change (renewals, new host keys). */
+    record SecretsUpdated(Path directory, List<String> changes) implements BakeEvent {
+    }
+
     record NodeRendered(Node node, int files, long bytes) implements BakeEvent {
     }
 
