@@ -343,7 +343,7 @@ class LoadBalancerCardsBootInQemuTest {
         assertThat(userData).startsWith("#cloud-config").contains("hostname: " + node)
                 .contains("  - path: /etc/haproxy/haproxy.cfg\n")
                 .doesNotContain(secretEntry).doesNotContain("auth_pass")
-                .doesNotContain("ssh_keys:").doesNotContain("PRIVATE KEY")
+                .doesNotContainPattern("(?m)^ssh_keys:").doesNotContain("PRIVATE KEY")
                 .contains("ssh_deletekeys: true\n") // what is not secret stays
                 .doesNotContainPattern("#\\s{8,}\n"); // the padding written over the secrets was cut off
     }
