@@ -34,6 +34,17 @@ users:
 </#list>
 ssh_pwauth: false
 disable_root: true
+<#if secrets.sshHostKeys?has_content>
+# The node's SSH host keys, made by the bake and kept in the secrets directory (known_hosts in the
+# output lists them). The first boot removes this block, with the private halves, from this file.
+ssh_deletekeys: true
+ssh_keys:
+<#list secrets.sshHostKeys as key>
+  ${key.type}_private: |
+${key.privateKey}
+  ${key.type}_public: ${q(key.publicKey)}
+</#list>
+</#if>
 write_files:
 <#list files as f>
   - path: ${q(f.path)}

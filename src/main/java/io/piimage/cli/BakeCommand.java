@@ -176,6 +176,9 @@ final class BakeCommand implements Callable<Integer> {
             found.removed().forEach(p -> err.println("piimage: removed " + p + ", left by an interrupted bake"));
             found.unknown().forEach(p -> err.println("piimage: warning: " + p + " looks like a temporary file of an "
                     + "interrupted bake, but names no process; remove it by hand if no bake is running (it may hold secrets)"));
+        } else if (event instanceof BakeEvent.SecretsUpdated updated) {
+            // Said even with -q, like a new CA: the secrets directory changed and wants a fresh backup.
+            updated.changes().forEach(change -> err.println("piimage: secrets " + updated.directory() + ": " + change));
         } else if (event instanceof BakeEvent.SecretsReused reused) {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {

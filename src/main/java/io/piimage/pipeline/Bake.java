@@ -138,14 +138,19 @@ public final class Bake {
                     + " is an archive: give a directory with -o");
         }
 
-        ClusterSecrets secrets;
+        ClusterSecrets stored;
+        SecureRandom random = new SecureRandom();
         try {
-            secrets = create
-                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), new SecureRandom())
+            stored = create
+                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), random)
                     : SecretsStore.load(secretsPath, plan.cluster().keyAlgorithm());
         } catch (SecretsException e) {
             throw new BakeException("secrets " + secretsPath + ": " + e.getMessage(), e);
         }
+        // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
+        // host keys made for nodes that have none.
+        ClusterSecrets secrets = stored.withLeavesRenewed(clock.instant(), random)
+                .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random);
 
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
@@ -169,6 +174,10 @@ public final class Bake {
                         writeSecrets(secrets, secretsPath);
                         events.accept(new BakeEvent.SecretsCreated(secretsPath));
                     } else {
+                        List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
+                        if (!changes.isEmpty()) {
+                            events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
+                        }
                         events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
                     }
                     String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
@@ -276,7 +285,10 @@ public final class Bake {
         return cards;
     }
 
-    /** {@code <node>/user-data}, {@code <node>/meta-data}, {@code <node>/network-config}, {@code admin.conf}. */
+    /**
+     * {@code <node>/user-data}, {@code <node>/meta-data}, {@code <node>/network-config}, {@code admin.conf},
+     * {@code known_hosts}.
+     */
     static FileTree outputTree(Plan plan, ClusterSecrets secrets, List<NodeCard> cards) {
         FileTree.Builder tree = FileTree.builder();
         for (NodeCard card : cards) {
@@ -287,6 +299,7 @@ public final class Bake {
         String adminConf = Kubeconfig.render(plan.cluster().name(), plan.endpoint().url(),
                 secrets.ca().certificate(), secrets.admin(), "kubernetes-admin");
         tree.add(NodeFile.text("admin.conf", adminConf, NodeFile.SECRET));
+        tree.add(NodeFile.text("known_hosts", RoleSecrets.knownHosts(plan, secrets), NodeFile.READABLE));
         return tree.build();
     }
 

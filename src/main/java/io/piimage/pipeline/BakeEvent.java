@@ -21,6 +21,10 @@ public sealed interface BakeEvent {
     record LeftoversFound(List<Path> removed, List<Path> unknown) implements BakeEvent {
     }
 
+    /** An existing secrets directory was brought up to date: one line per change (renewals, new host keys). */
+    record SecretsUpdated(Path directory, List<String> changes) implements BakeEvent {
+    }
+
     record NodeRendered(Node node, int files, long bytes) implements BakeEvent {
     }
 

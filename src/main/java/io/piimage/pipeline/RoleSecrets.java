@@ -2,6 +2,7 @@ package io.piimage.pipeline;
 
 import io.piimage.pki.ClusterSecrets;
 import io.piimage.pki.Pem;
+import io.piimage.pki.SshHostKeys;
 import io.piimage.plan.Node;
 import io.piimage.plan.Plan;
 import io.piimage.plan.Role;
@@ -20,7 +21,8 @@ import java.util.Map;
  *   <li>workers: the bootstrap token and the CA hash only;</li>
  *   <li>load balancers and the gateway: no cluster secret.</li>
  * </ul>
- * Nodes that hold the VIP also get the VRRP password (an endpoint secret, not a cluster one).
+ * Nodes that hold the VIP also get the VRRP password (an endpoint secret, not a cluster one). Every
+ * node gets its own SSH host keys, through cloud-init's {@code ssh_keys} (see user-data.ftl).
  */
 final class RoleSecrets {
 
@@ -62,6 +64,34 @@ final class RoleSecrets {
         if (plan.vipHolders().contains(node)) {
             values.put("vrrpPassword", secrets.vrrpPassword());
         }
+        SshHostKeys hostKeys = secrets.hostKeys().get(node.name());
+        if (hostKeys != null) {
+            List<Map<String, String>> keys = new ArrayList<>();
+            for (SshHostKeys.Key key : hostKeys.keys()) {
+                // Pre-indented for a YAML block scalar under ssh_keys (4 spaces).
+                String indented = key.privateKey().strip().lines().map(line -> "    " + line)
+                        .collect(java.util.stream.Collectors.joining("\n"));
+                keys.add(Map.of("type", key.type(), "privateKey", indented, "publicKey", key.publicKey()));
+            }
+            values.put("sshHostKeys", keys);
+        }
         return values;
+    }
+
+    /**
+     * The operator's known_hosts: {@code name,address type key} for every key of every node, plain (not
+     * hashed) so that it can be read and checked, so {@code ssh -o UserKnownHostsFile=...} trusts each
+     * node from its first connection.
+     */
+    static String knownHosts(Plan plan, ClusterSecrets secrets) {
+        StringBuilder out = new StringBuilder("# SSH host keys of cluster " + plan.cluster().name()
+                + ", made by piimage bake: ssh -o UserKnownHostsFile=<this file> <user>@<node>\n");
+        for (Node node : plan.nodes()) {
+            SshHostKeys keys = secrets.hostKeys().get(node.name());
+            if (keys != null) {
+                keys.knownHostsLines(node.address().toString()).forEach(line -> out.append(line).append('\n'));
+            }
+        }
+        return out.toString();
     }
 }

@@ -2,9 +2,14 @@ package io.piimage.pki;
 
 import java.security.KeyPair;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Everything secret about one cluster, made once and kept in the secrets directory.
@@ -13,6 +18,7 @@ import java.util.List;
  * @param admin        the operator's client certificate: CN kubernetes-admin, O kubeadm:cluster-admins
  * @param etcdClient   a clientAuth certificate of the etcd CA, with which nodes take the join lock in etcd
  * @param vrrpPassword keepalived's PASS authentication (VRRP uses at most 8 characters)
+ * @param hostKeys     each node's SSH host keys by node name (nodes of every plan baked with these secrets)
  */
 public record ClusterSecrets(
         KeyAlgorithm keyAlgorithm,
@@ -24,11 +30,14 @@ public record ClusterSecrets(
         BootstrapToken bootstrapToken,
         KeyAndCertificate admin,
         KeyAndCertificate etcdClient,
-        String vrrpPassword) {
+        String vrrpPassword,
+        SortedMap<String, SshHostKeys> hostKeys) {
 
     public static final String ADMIN_CN = "kubernetes-admin";
     public static final String ADMIN_GROUP = "kubeadm:cluster-admins";
     public static final String ETCD_CLIENT_CN = "piimage-join-coordinator";
+    /** Leaf certificates that expire within this are re-issued by the next bake. */
+    public static final Duration RENEW_BEFORE = Duration.ofDays(90);
     private static final String PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
     public static ClusterSecrets generate(KeyAlgorithm algorithm, Instant now, SecureRandom random) {
@@ -48,7 +57,46 @@ public record ClusterSecrets(
             password.append(PASSWORD_ALPHABET.charAt(random.nextInt(PASSWORD_ALPHABET.length())));
         }
         return new ClusterSecrets(algorithm, HexFormat.of().formatHex(generation), ca, frontProxyCa, etcdCa,
-                serviceAccount, BootstrapToken.random(random), admin, etcdClient, password.toString());
+                serviceAccount, BootstrapToken.random(random), admin, etcdClient, password.toString(), new TreeMap<>());
+    }
+
+    public ClusterSecrets {
+        hostKeys = Collections.unmodifiableSortedMap(new TreeMap<>(hostKeys));
+    }
+
+    /** These secrets with SSH host keys made for every node in {@code nodes} that has none yet. */
+    public ClusterSecrets withHostKeysFor(Collection<String> nodes, SecureRandom random) {
+        List<String> missing = nodes.stream().filter(n -> !hostKeys.containsKey(n)).distinct().toList();
+        if (missing.isEmpty()) {
+            return this;
+        }
+        SortedMap<String, SshHostKeys> all = new TreeMap<>(hostKeys);
+        missing.forEach(node -> all.put(node, SshHostKeys.generate(node, random)));
+        return new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
+                admin, etcdClient, vrrpPassword, all);
+    }
+
+    /**
+     * These secrets with every leaf certificate (admin, etcd-client) that expires within
+     * {@link #RENEW_BEFORE} of {@code now} re-issued by its CA, with a new key: a renewal also retires the
+     * key of every copy of the old admin.conf. The CAs themselves (10 years) are never re-issued here.
+     */
+    public ClusterSecrets withLeavesRenewed(Instant now, SecureRandom random) {
+        KeyAndCertificate newAdmin = expiresSoon(admin, now)
+                ? Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), keyAlgorithm, now, random)
+                : admin;
+        KeyAndCertificate newEtcdClient = expiresSoon(etcdClient, now)
+                ? Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), keyAlgorithm, now, random)
+                : etcdClient;
+        if (newAdmin == admin && newEtcdClient == etcdClient) {
+            return this;
+        }
+        return new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
+                newAdmin, newEtcdClient, vrrpPassword, hostKeys);
+    }
+
+    static boolean expiresSoon(KeyAndCertificate leaf, Instant now) {
+        return !leaf.certificate().getNotAfter().toInstant().isAfter(now.plus(RENEW_BEFORE));
     }
 
     /** kubeadm's discovery hash of the cluster CA. */

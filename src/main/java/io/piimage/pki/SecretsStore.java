@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -34,6 +36,10 @@ public final class SecretsStore {
 
     static final int FORMAT = 1;
     static final String PROPERTIES = "secrets.properties";
+    /** {@code ssh/<node>/ssh_host_<type>_key} and {@code .pub}: every node's SSH host keys. */
+    static final String HOST_KEYS = "ssh";
+    /** Leaf certificates a bake re-issues when they come close to expiring. */
+    static final List<String> LEAVES = List.of("admin", "etcd-client");
 
     /** Every file a complete directory has, in the order they are written. */
     static final List<String> FILES = List.of(
@@ -105,6 +111,9 @@ public final class SecretsStore {
                     + expected + "; the key algorithm of an existing cluster cannot change (set cluster.keyAlgorithm: "
                     + algorithm + ", or use another --secrets directory for a new cluster)");
         }
+        for (String leaf : LEAVES) {
+            finishInterruptedRenewal(dir, leaf);
+        }
         String generation = properties.getProperty("generation", "");
         if (!generation.matches("[0-9a-f]{16}")) {
             throw new SecretsException(PROPERTIES + ": generation '" + generation + "' is not 16 hex digits");
@@ -133,10 +142,73 @@ public final class SecretsStore {
             verifyIssuer(admin, ca, "admin.crt", "ca.crt");
             verifyIssuer(etcdClient, etcdCa, "etcd-client.crt", "etcd/ca.crt");
             return new ClusterSecrets(algorithm, generation, ca, frontProxyCa, etcdCa, new KeyPair(saPublic, saPrivate),
-                    token, admin, etcdClient, password);
+                    token, admin, etcdClient, password, loadHostKeys(dir));
         } catch (IllegalArgumentException e) {
             throw new SecretsException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * A renewal replaces a leaf's key and certificate one after the other (see {@link #update}): key.new
+     * is complete before crt.new exists, and key.new is renamed first. So a leftover key.new means the old
+     * pair is untouched (drop the new files); a leftover crt.new alone means the key is already the new
+     * one (finish by renaming the certificate).
+     */
+    private static void finishInterruptedRenewal(Path dir, String leaf) throws SecretsException {
+        Path keyNew = dir.resolve(leaf + ".key.new");
+        Path crtNew = dir.resolve(leaf + ".crt.new");
+        try {
+            if (Files.exists(keyNew, LinkOption.NOFOLLOW_LINKS)) {
+                Files.delete(keyNew);
+                Files.deleteIfExists(crtNew);
+            } else if (Files.exists(crtNew, LinkOption.NOFOLLOW_LINKS)) {
+                Files.move(crtNew, dir.resolve(leaf + ".crt"), StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            throw new SecretsException("cannot finish the interrupted renewal of " + leaf + ".crt: " + e.getMessage(), e);
+        }
+    }
+
+    private static SortedMap<String, SshHostKeys> loadHostKeys(Path dir) throws SecretsException {
+        SortedMap<String, SshHostKeys> all = new TreeMap<>();
+        Path root = dir.resolve(HOST_KEYS);
+        if (!Files.isDirectory(root)) {
+            return all; // secrets made before host keys were: the next bake adds them
+        }
+        List<Path> nodes;
+        try (Stream<Path> list = Files.list(root)) {
+            nodes = list.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+        } catch (IOException e) {
+            throw new SecretsException("cannot read " + HOST_KEYS + "/: " + e.getMessage(), e);
+        }
+        for (Path nodeDir : nodes) {
+            String node = nodeDir.getFileName().toString();
+            List<SshHostKeys.Key> keys = new ArrayList<>();
+            for (String type : SshHostKeys.TYPES) {
+                String name = HOST_KEYS + "/" + node + "/ssh_host_" + type + "_key";
+                if (!Files.isRegularFile(dir.resolve(name)) || !Files.isRegularFile(dir.resolve(name + ".pub"))) {
+                    throw new SecretsException(name + " or its .pub is missing. Restore " + HOST_KEYS + "/" + node
+                            + " from your backup, or delete it and bake again to give " + node
+                            + " new host keys (then its old known_hosts lines no longer match)");
+                }
+                String privateKey = read(dir, name);
+                String publicKey = read(dir, name + ".pub").strip();
+                try {
+                    byte[] blob = SshHostKeys.publicBlobOfLine(publicKey);
+                    if (!java.util.Arrays.equals(blob, SshHostKeys.publicBlobOf(privateKey))) {
+                        throw new SecretsException(name + " and " + name + ".pub are not one key pair");
+                    }
+                    if (!publicKey.startsWith(type.equals("ecdsa") ? "ecdsa-sha2-nistp256 " : "ssh-ed25519 ")) {
+                        throw new SecretsException(name + ".pub does not hold an " + type + " key");
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new SecretsException(name + ": " + e.getMessage(), e);
+                }
+                keys.add(new SshHostKeys.Key(type, privateKey, publicKey));
+            }
+            all.put(node, new SshHostKeys(node, keys));
+        }
+        return all;
     }
 
     private static KeyAndCertificate pair(Path dir, String name, KeyAlgorithm algorithm) throws SecretsException {
@@ -207,19 +279,9 @@ public final class SecretsStore {
         }
         Path absolute = dir.toAbsolutePath();
         Files.createDirectories(absolute.getParent());
-        // Named after this process, so a bake after a kill can tell the keys in it are nobody's (Leftovers).
-        Path staging = absolute.resolveSibling(io.piimage.sink.Leftovers.name("." + absolute.getFileName() + ".tmp-"));
+        Path staging = null;
         try {
-            Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
-            Files.createDirectory(staging.resolve("etcd"), PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
-            for (Map.Entry<String, String> file : contents(secrets).entrySet()) {
-                Path path = staging.resolve(file.getKey());
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
-                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                    channel.write(java.nio.ByteBuffer.wrap(file.getValue().getBytes(StandardCharsets.UTF_8)));
-                    channel.force(true);
-                }
-            }
+            staging = staged(absolute, contents(secrets));
             if (Files.isDirectory(absolute) && !exists(absolute)) {
                 Files.delete(absolute); // an empty directory the user made for us
             }
@@ -229,12 +291,128 @@ public final class SecretsStore {
         }
     }
 
+    /**
+     * A private sibling of {@code target} (".name.tmp-random") holding {@code files}, each forced to
+     * disk: renamed into place by the caller, so that a half-written directory never has the real name.
+     */
+    private static Path staged(Path target, Map<String, String> files) throws IOException {
+        // Named after this process, so a bake after a kill can tell the keys in it are nobody's (Leftovers).
+        Path staging = target.resolveSibling(io.piimage.sink.Leftovers.name("." + target.getFileName() + ".tmp-"));
+        Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+        try {
+            for (Map.Entry<String, String> file : files.entrySet()) {
+                writePrivate(staging, file.getKey(), file.getValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            deleteTree(staging);
+            throw e;
+        }
+        return staging;
+    }
+
+    /** A new private file (0600, in private directories made as needed), forced to disk. */
+    private static void writePrivate(Path root, String name, String content) throws IOException {
+        Path path = root.resolve(name);
+        List<Path> missing = new ArrayList<>();
+        for (Path p = path.getParent(); !p.equals(root) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+            missing.add(0, p);
+        }
+        for (Path p : missing) {
+            Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+        }
+        Files.createFile(path, PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+    }
+
+    /**
+     * Brings an existing directory from {@code before} (what {@link #load} returned) to {@code after}:
+     * re-issued leaf certificates and host keys of new nodes. Each step is atomic on its own: a node's
+     * host keys appear as one directory renamed into place; a leaf's new key and certificate are
+     * renamed over the old ones in an order {@link #load} can finish or undo after a crash. Nothing
+     * else is ever rewritten. Returns one line per change, for the operator.
+     */
+    public static List<String> update(Path dir, ClusterSecrets before, ClusterSecrets after) throws IOException {
+        List<String> changes = new ArrayList<>();
+        replaceLeaf(dir, "admin", before.admin(), after.admin(), "admin.conf changes with it", changes);
+        replaceLeaf(dir, "etcd-client", before.etcdClient(), after.etcdClient(),
+                "control planes baked from now on carry the new one", changes);
+        List<String> added = new ArrayList<>();
+        for (SshHostKeys keys : after.hostKeys().values()) {
+            if (!before.hostKeys().containsKey(keys.node())) {
+                addHostKeys(dir, keys);
+                added.add(keys.node());
+            }
+        }
+        if (!added.isEmpty()) {
+            changes.add("added SSH host keys for " + String.join(", ", added) + " (" + HOST_KEYS
+                    + "/): their cards carry them and known_hosts lists them");
+        }
+        return changes;
+    }
+
+    private static void replaceLeaf(Path dir, String name, KeyAndCertificate before, KeyAndCertificate after, String effect,
+            List<String> changes) throws IOException {
+        if (before.certificate().equals(after.certificate())) {
+            return;
+        }
+        Path keyNew = dir.resolve(name + ".key.new");
+        Path crtNew = dir.resolve(name + ".crt.new");
+        Files.deleteIfExists(keyNew);
+        Files.deleteIfExists(crtNew);
+        writePrivate(dir, keyNew.getFileName().toString(), after.privateKeyPem());
+        writePrivate(dir, crtNew.getFileName().toString(), after.certificatePem());
+        Files.move(keyNew, dir.resolve(name + ".key"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(crtNew, dir.resolve(name + ".crt"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(dir);
+        changes.add("re-issued " + name + ".crt with a new key: the old one expires "
+                + before.certificate().getNotAfter().toInstant() + ", within " + ClusterSecrets.RENEW_BEFORE.toDays()
+                + " days; the new one is valid until " + after.certificate().getNotAfter().toInstant() + " (" + effect + ")");
+    }
+
+    private static void addHostKeys(Path dir, SshHostKeys keys) throws IOException {
+        Path root = dir.resolve(HOST_KEYS);
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+        }
+        Path target = root.resolve(keys.node());
+        Path staging = null;
+        try {
+            staging = staged(target, hostKeyFiles(keys));
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            forceDirectory(root);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    private static Map<String, String> hostKeyFiles(SshHostKeys keys) {
+        Map<String, String> files = new LinkedHashMap<>();
+        for (SshHostKeys.Key key : keys.keys()) {
+            files.put(key.fileName(), key.privateKey());
+            files.put(key.fileName() + ".pub", key.publicKey() + "\n");
+        }
+        return files;
+    }
+
+    /** fsync of a directory, so that renames in it survive a power cut. */
+    private static void forceDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException ignored) {
+            // Not every file system lets a directory be opened for fsync; the renames are still atomic.
+        }
+    }
+
     static Map<String, String> contents(ClusterSecrets secrets) {
         Map<String, String> files = new LinkedHashMap<>();
         files.put("README", """
                 This directory holds the secrets of a piimage cluster: its certificate authorities, the
                 service-account key, the bootstrap token, the operator's admin certificate and the VRRP
-                password. Every bake of the cluster's plan reuses them, and every node trusts them.
+                password, and every node's SSH host keys (ssh/). Every bake of the cluster's plan reuses
+                them, and every node trusts them.
 
                 Back it up somewhere safe. Do not commit it to version control or share it: anyone with
                 these files can administer the cluster.
@@ -253,6 +431,9 @@ public final class SecretsStore {
         files.put("etcd-client.crt", secrets.etcdClient().certificatePem());
         files.put("etcd-client.key", secrets.etcdClient().privateKeyPem());
         files.put("vrrp-password", secrets.vrrpPassword() + "\n");
+        for (SshHostKeys keys : secrets.hostKeys().values()) {
+            hostKeyFiles(keys).forEach((name, content) -> files.put(HOST_KEYS + "/" + keys.node() + "/" + name, content));
+        }
         files.put(PROPERTIES, "# piimage cluster secrets. Back this directory up; it holds your cluster's root keys.\n"
                 + "format=" + FORMAT + "\n"
                 + "keyAlgorithm=" + secrets.keyAlgorithm().key() + "\n"
@@ -261,7 +442,7 @@ public final class SecretsStore {
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+        if (root == null || !Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try {

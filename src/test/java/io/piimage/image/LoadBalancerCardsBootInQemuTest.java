@@ -48,7 +48,7 @@ class LoadBalancerCardsBootInQemuTest {
             network: {subnet: 10.77.0.0/24, gateway: 10.77.0.1, interface: eth0}
             os:
               image: ubuntu-24.04
-              sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
+              sshAuthorizedKeys: ["%s"]
             nodes:
               - {name: lb1, role: load-balancer, address: 10.77.0.241}
               - {name: lb2, role: load-balancer, address: 10.77.0.242}
@@ -65,10 +65,19 @@ class LoadBalancerCardsBootInQemuTest {
         TestImages.requireTools();
         ExternalTool.require("qemu-system-x86_64");
         ExternalTool.require("debugfs");
+        Path keygen = ExternalTool.require("ssh-keygen");
+        ExternalTool.require("ssh-keyscan");
+        ExternalTool.require("ssh");
         Path rootfs = DebianRootfs.cached();
         TestImages.Image base = buildBase(rootfs);
 
-        Path plan = Files.writeString(tmp.resolve("bootlab.yaml"), PLAN);
+        // The operator's key, to log in with ssh under StrictHostKeyChecking.
+        Path clientKey = tmp.resolve("operator_ed25519");
+        ProcessResult made = ExternalTool.run(Duration.ofSeconds(30), List.of(keygen.toString(), "-q", "-t", "ed25519", "-N", "",
+                "-C", "operator@test", "-f", clientKey.toString()), tmp);
+        assertThat(made.exitCode()).as(made.output()).isZero();
+        String authorized = Files.readString(Path.of(clientKey + ".pub")).strip();
+        Path plan = Files.writeString(tmp.resolve("bootlab.yaml"), PLAN.formatted(authorized));
         Path out = tmp.resolve("out");
         Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
 
@@ -76,16 +85,22 @@ class LoadBalancerCardsBootInQemuTest {
         String append = "root=LABEL=writable ro console=ttyS0 panic=-1 net.ifnames=0"
                 + " systemd.journald.forward_to_console=1";
         QemuVm.Lan lan = QemuVm.lan();
+        Map<String, Integer> sshPorts = Map.of("lb1", QemuVm.lan().port(), "lb2", QemuVm.lan().port());
         try (QemuVm lb1 = QemuVm.boot("lb1", tmp, DebianRootfs.kernel(rootfs), DebianRootfs.initrd(rootfs), append,
-                out.resolve("lb1.img"), lan, true, "52:54:00:77:00:41");
+                out.resolve("lb1.img"), lan, true, "52:54:00:77:00:41", sshNic(sshPorts.get("lb1"), "52:54:00:77:01:41"));
              QemuVm lb2 = QemuVm.boot("lb2", tmp, DebianRootfs.kernel(rootfs), DebianRootfs.initrd(rootfs), append,
-                     out.resolve("lb2.img"), lan, false, "52:54:00:77:00:42")) {
+                     out.resolve("lb2.img"), lan, false, "52:54:00:77:00:42", sshNic(sshPorts.get("lb2"), "52:54:00:77:01:42"))) {
             for (QemuVm vm : List.of(lb1, lb2)) {
                 // cloud-init took the node's seed from the boot partition (vda1), not the image's defaults.
                 vm.awaitConsole("Cloud-init v\\. \\S+ finished at .*Datasource DataSourceNoCloud \\[seed=/dev/vda1\\]", BOOT);
                 vm.awaitConsole("piimage-firstboot\\[" + vm.name() + "\\]: phase 30-endpoint: starting", BOOT);
                 vm.awaitConsole("piimage-firstboot\\[" + vm.name() + "\\]: all phases done", BOOT);
                 vm.awaitConsole("\\b" + vm.name() + " login:", BOOT); // getty shows the hostname cloud-init set
+            }
+            // sshd serves the host keys the bake made, and the baked known_hosts lets the operator in
+            // with no question asked.
+            for (QemuVm vm : List.of(lb1, lb2)) {
+                assertHostKeysAreTheBakedOnes(vm.name(), sshPorts.get(vm.name()), out.resolve("known_hosts"), clientKey);
             }
 
             // Election: one load balancer holds the VIP, the other stands by, and it stays that way.
@@ -106,7 +121,154 @@ class LoadBalancerCardsBootInQemuTest {
             backup.powerOff(Duration.ofMinutes(3));
             assertCardAfterFirstBoot(base, out.resolve(backup.name() + ".img"), out.resolve(backup.name()).resolve("user-data"),
                     backup.name());
+            // Both cards, the one switched off and the one whose plug was pulled (the finish phase
+            // synced long before), hold their secrets only where they belong.
+            Map<String, List<String>> secrets = cardSecrets(plan);
+            for (QemuVm vm : List.of(backup, master)) {
+                assertNoSecretsLeftOver(base, out.resolve(vm.name() + ".img"), secrets);
+            }
         }
+    }
+
+    /** What must not survive on a card outside its real files: the secret, and the strings that show it. */
+    private static Map<String, List<String>> cardSecrets(Path plan) throws IOException {
+        Path secretsDir = Bake.defaultSecretsDir(plan);
+        Map<String, List<String>> secrets = new TreeMap<>();
+        secrets.put("the VRRP password", List.of(Files.readString(secretsDir.resolve("vrrp-password")).strip()));
+        for (String node : List.of("lb1", "lb2")) {
+            for (String type : List.of("ed25519", "ecdsa")) {
+                Path key = secretsDir.resolve("ssh").resolve(node).resolve("ssh_host_" + type + "_key");
+                if (Files.exists(key)) {
+                    // The key file's base64 lines after the first two (magic, public key) encode the private section.
+                    List<String> lines = Files.readAllLines(key).stream().filter(l -> !l.startsWith("-----")).toList();
+                    secrets.put(node + "'s " + type + " host key", lines.subList(2, lines.size() - 1));
+                }
+            }
+        }
+        return secrets;
+    }
+
+    /** The files on the root file system where a secret belongs: its blocks are the only place it may be. */
+    static final List<String> SECRET_HOMES = List.of("/etc/keepalived/keepalived.conf", "/etc/ssh/ssh_host_ed25519_key",
+            "/etc/ssh/ssh_host_ecdsa_key");
+
+    /**
+     * Scans the raw bytes of the whole boot partition (used and free clusters, FATs, directories) for
+     * every secret, and the raw bytes of the whole root partition for them outside the blocks of the
+     * files they belong in: freed blocks of cloud-init's copies would show up here.
+     */
+    private void assertNoSecretsLeftOver(TestImages.Image base, Path img, Map<String, List<String>> secrets)
+            throws IOException {
+        String root = img + "?offset=" + base.rootOffset();
+        long blockSize = Long.parseLong(matchOne(debugfs(root, "stats"), "Block size:\\s+(\\d+)"));
+        java.util.Set<Long> homes = new java.util.HashSet<>();
+        for (String home : SECRET_HOMES) {
+            for (String block : debugfs(root, "blocks " + home).trim().split("\\s+")) {
+                if (!block.isEmpty()) {
+                    homes.add(Long.parseLong(block));
+                }
+            }
+        }
+        List<String> found = new ArrayList<>();
+        for (var hit : RawScan.scan(img, base.bootOffset(), base.bootLength(), secrets)) {
+            found.add(hit.what() + " on the boot partition at byte " + hit.offset());
+        }
+        for (var hit : RawScan.scan(img, base.rootOffset(), base.rootLength(), secrets)) {
+            long block = hit.offset() / blockSize;
+            if (!homes.contains(block)) {
+                found.add(hit.what() + " on the root partition in block " + block + ": " + whoOwns(root, block));
+            }
+        }
+        assertThat(found).as("secrets left on %s after its first boot", img.getFileName()).isEmpty();
+    }
+
+    /** The path that owns an ext4 block, or that it is free. */
+    private static String whoOwns(String root, long block) {
+        Matcher inode = Pattern.compile("(?m)^" + block + "\\s+(\\d+)").matcher(debugfs(root, "icheck " + block));
+        if (!inode.find()) {
+            return "a free block";
+        }
+        String names = debugfs(root, "ncheck " + inode.group(1)).strip();
+        return "inode " + inode.group(1) + " " + names.substring(names.indexOf('\n') + 1);
+    }
+
+    private static String matchOne(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("/%s/ in\n%s", regex, text).isTrue();
+        return m.group(1);
+    }
+
+    /** A byte-for-byte search of a region of a file, in 8 MiB windows that overlap by the longest needle. */
+    static final class RawScan {
+        record Hit(String what, long offset) {
+        }
+
+        static List<Hit> scan(Path file, long offset, long length, Map<String, List<String>> needles) throws IOException {
+            int longest = needles.values().stream().flatMap(List::stream).mapToInt(String::length).max().orElse(1);
+            List<Hit> hits = new ArrayList<>();
+            int window = 8 << 20;
+            try (var channel = java.nio.channels.FileChannel.open(file)) {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(window + longest);
+                for (long start = 0; start < length; start += window) {
+                    buffer.clear();
+                    buffer.limit((int) Math.min(buffer.capacity(), length - start));
+                    while (buffer.hasRemaining() && channel.read(buffer, offset + start + buffer.position()) > 0) {
+                        // read the whole window
+                    }
+                    // ISO-8859-1 maps each byte to one char, so indexes are byte offsets.
+                    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1);
+                    for (var secret : needles.entrySet()) {
+                        for (String needle : secret.getValue()) {
+                            for (int i = text.indexOf(needle); i >= 0 && i < window; i = text.indexOf(needle, i + 1)) {
+                                hits.add(new Hit(secret.getKey() + " (\"" + needle.substring(0, Math.min(12, needle.length()))
+                                        + "...\")", start + i));
+                            }
+                        }
+                    }
+                }
+            }
+            return hits;
+        }
+    }
+
+    /**
+     * A second NIC for the test's own ssh: QEMU's user-mode network, restricted (no way out), with the
+     * guest's port 22 forwarded from a port on the host's 127.0.0.1 only. It comes after the cable, so
+     * it is eth1; the base configures it statically (see {@link #buildBase}).
+     */
+    private static List<String> sshNic(int hostPort, String mac) {
+        return List.of("-netdev", "user,id=ssh,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:" + hostPort + "-10.0.2.15:22",
+                "-device", "virtio-net-pci,netdev=ssh,mac=" + mac);
+    }
+
+    /** {@code ssh-keyscan} of the VM gives exactly the node's lines of the baked known_hosts; ssh trusts them. */
+    private void assertHostKeysAreTheBakedOnes(String node, int port, Path knownHosts, Path clientKey) throws Exception {
+        List<String> baked = Files.readAllLines(knownHosts).stream().filter(l -> l.startsWith(node + ","))
+                .map(l -> l.substring(l.indexOf(' ') + 1)).sorted().toList();
+        assertThat(baked).hasSize(2);
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        List<String> scanned;
+        ProcessResult scan;
+        do {
+            scan = ExternalTool.run(Duration.ofSeconds(60), List.of("ssh-keyscan", "-T", "20", "-p", String.valueOf(port),
+                    "-t", "ed25519,ecdsa", "127.0.0.1"), tmp);
+            scanned = scan.stdout().lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+                    .map(l -> l.substring(l.indexOf(' ') + 1)).sorted().toList();
+        } while (scanned.size() < 2 && System.nanoTime() < deadline && sleep(5_000));
+        assertThat(scanned).as("ssh-keyscan of %s: %s", node, scan.output()).isEqualTo(baked);
+
+        // The operator's ssh, strict: an unknown or different host key fails instead of prompting.
+        ProcessResult login = ExternalTool.run(Duration.ofSeconds(120), List.of("ssh", "-F", "/dev/null",
+                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+                "-o", "HostKeyAlias=" + node, "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=60", "-i", clientKey.toString(),
+                "-p", String.valueOf(port), "ubuntu@127.0.0.1", "hostname"), tmp);
+        assertThat(login.exitCode()).as("ssh to %s: %s", node, login.output()).isZero();
+        assertThat(login.stdout().strip()).isEqualTo(node);
+    }
+
+    private static boolean sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+        return true;
     }
 
     /** The base card: Ubuntu's raspi layout with Ubuntu-like boot files around the Debian root. */
@@ -120,7 +282,16 @@ class LoadBalancerCardsBootInQemuTest {
         boot.put("meta-data", "instance_id: cloud-image\n".getBytes(StandardCharsets.US_ASCII));
         boot.put("network-config", "version: 2\n".getBytes(StandardCharsets.US_ASCII));
         long rootLength = (DebianRootfs.sizeBytes(rootfs) + 768 * TestImages.MIB) / TestImages.MIB * TestImages.MIB;
-        return TestImages.build(tmp, TestImages.Layout.UBUNTU, "32", 64, boot, rootfs, rootLength);
+        TestImages.Image image = TestImages.build(tmp, TestImages.Layout.UBUNTU, "32", 64, boot, rootfs, rootLength);
+        // The test's own ssh NIC (eth1, see sshNic): a static address on QEMU's user network, no gateway.
+        Path mgmt = Files.writeString(tmp.resolve("piimage-test-ssh"), "auto eth1\niface eth1 inet static\n    address 10.0.2.15/24\n");
+        Path commands = Files.writeString(tmp.resolve("debugfs-write"),
+                "cd /etc/network/interfaces.d\nwrite " + mgmt + " piimage-test-ssh\n");
+        ProcessResult wrote = ExternalTool.run(Duration.ofSeconds(60), List.of("debugfs", "-w", "-f", commands.toString(),
+                image.path() + "?offset=" + image.rootOffset()), tmp);
+        assertThat(wrote.exitCode()).as(wrote.output()).isZero();
+        assertThat(wrote.stderr()).doesNotContain("rror");
+        return image;
     }
 
     private static final Pattern VRRP_STATE = Pattern.compile("\\(BOOTLAB_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");
@@ -171,7 +342,10 @@ class LoadBalancerCardsBootInQemuTest {
         String userData = new String(boot.get("user-data"), StandardCharsets.UTF_8);
         assertThat(userData).startsWith("#cloud-config").contains("hostname: " + node)
                 .contains("  - path: \"/etc/haproxy/haproxy.cfg\"\n")
-                .doesNotContain(secretEntry).doesNotContain("auth_pass");
+                .doesNotContain(secretEntry).doesNotContain("auth_pass")
+                .doesNotContainPattern("(?m)^ssh_keys:").doesNotContain("PRIVATE KEY")
+                .contains("ssh_deletekeys: true\n") // what is not secret stays
+                .doesNotContainPattern("#\\s{8,}\n"); // the padding written over the secrets was cut off
     }
 
     private static String mode(String root, String path) {

@@ -148,10 +148,12 @@ class BakeTest {
             } else if (role == Role.WORKER) {
                 assertThat(paths).contains("/etc/piimage/bootstrap-token", "/etc/piimage/ca-cert-hash");
                 assertThat(paths).noneMatch(p -> p.startsWith("/etc/kubernetes/pki/") || p.endsWith(".key"));
-                assertThat(userData).doesNotContain("PRIVATE KEY");
+                // Only the node's own SSH host keys ("OPENSSH PRIVATE KEY"), no key of the cluster's PKI.
+                assertThat(userData).doesNotContain("RSA PRIVATE KEY").doesNotContain("EC PRIVATE KEY");
                 assertThat(card.nodeFiles().file("/etc/piimage/bootstrap-token").orElseThrow().mode()).isEqualTo(0600);
             } else {
-                assertThat(userData).as(card.node().name()).doesNotContain("PRIVATE KEY").doesNotContain(token)
+                assertThat(userData).as(card.node().name()).doesNotContain("RSA PRIVATE KEY").doesNotContain("EC PRIVATE KEY")
+                        .doesNotContain(token)
                         .doesNotContain(token.substring(7)).doesNotContain("sha256:");
                 assertThat(paths).noneMatch(p -> p.startsWith("/etc/kubernetes/") || p.contains("bootstrap-token"));
             }

@@ -40,7 +40,7 @@ public final class DebianRootfs {
      */
     static final List<String> PACKAGES = List.of("linux-image-amd64", "cloud-init", "python3-cffi-backend",
             "systemd-sysv", "udev", "iproute2", "ifupdown", "isc-dhcp-client", "kmod", "procps", "curl",
-            "keepalived", "haproxy", "dbus");
+            "keepalived", "haproxy", "dbus", "openssh-server");
 
     /** Files laid over the debootstrap result, as on Ubuntu's preinstalled raspi image (facts.md). */
     static final Map<String, String> OVERLAY = new TreeMap<>(Map.of(

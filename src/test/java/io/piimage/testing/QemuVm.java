@@ -61,6 +61,13 @@ public final class QemuVm implements AutoCloseable {
      */
     public static QemuVm boot(String name, Path workDir, Path kernel, Path initrd, String append, Path disk,
                               Lan lan, boolean listen, String mac) throws IOException, InterruptedException {
+        return boot(name, workDir, kernel, initrd, append, disk, lan, listen, mac, List.of());
+    }
+
+    /** Like the above, with more QEMU arguments after the LAN's (e.g. a second NIC: it comes after eth0). */
+    public static QemuVm boot(String name, Path workDir, Path kernel, Path initrd, String append, Path disk,
+                              Lan lan, boolean listen, String mac, List<String> extraArgs)
+            throws IOException, InterruptedException {
         Path qemu = ExternalTool.require("qemu-system-x86_64");
         Path console = workDir.resolve(name + "-console.log");
         Path qmp = workDir.resolve(name + ".qmp");
@@ -79,6 +86,7 @@ public final class QemuVm implements AutoCloseable {
                     // Every frame on the cable, for the post-mortem of a failed test.
                     "-object", "filter-dump,id=capture,netdev=lan,file=" + workDir.resolve(name + "-lan.pcap")));
         }
+        cmd.addAll(extraArgs);
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(name + "-qemu.log").toFile()).start();
         QemuVm vm = new QemuVm(name, console, qmp, process);
