@@ -78,6 +78,12 @@ public final class BootPartitionInjector {
      * runs, in the kernel ({@link FileChannel#transferTo}), and leaves everything else a hole.
      */
     public Result inject(Path base, DataMap data, Path output, BootPartitionChanges changes) throws IOException {
+        return inject(base, data, output, changes, null);
+    }
+
+    /** Like {@link #inject(Path, DataMap, Path, BootPartitionChanges)}, noting in {@code written} (if not null) what the changes wrote, for a bmap. */
+    public Result inject(Path base, DataMap data, Path output, BootPartitionChanges changes, BmapWrites written)
+            throws IOException {
         Path absOut = output.toAbsolutePath();
         if (Files.exists(absOut) && Files.isSameFile(base, absOut)) {
             throw new ImageException("the output " + output + " is the base image itself");
@@ -111,7 +117,7 @@ public final class BootPartitionInjector {
                     }
                 }
                 progress.progress(total, total);
-                plan.volume.writeChanges(out);
+                plan.volume.writeChanges(written == null ? out : written.recording(out));
                 return plan.result();
             });
         }
