@@ -5,6 +5,7 @@
 #   3. making the cluster's CA set: piimage's first bake of a 1-node plan (3 CAs + SA key + 2 client
 #      certificates) against `cfssl gencert -initca` making the same three CAs, in the same run.
 # Medians from hyperfine; peak RSS (max over runs) from GNU time. Results: bench/results/.
+# PIIMAGE=/usr/bin/piimage times the installed command instead of the checkout's launcher.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${RUNS:-15}"
@@ -12,12 +13,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 results="$root/bench/results"
 mkdir -p "$results"
+piimage="${PIIMAGE:-$root/piimage}"
 
 for tool in hyperfine cfssl /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install hyperfine golang-cfssl time)" >&2; exit 1; }
 done
 
-"$root/piimage" --version >/dev/null   # build the jar if needed
+"$piimage" --version >/dev/null   # build the jar if needed
 key="$(ssh-keygen -q -t ed25519 -N '' -f "$work/key" >/dev/null && cut -d' ' -f1,2 "$work/key.pub" || echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe')"
 
 # A 100-node plan: 3 control planes, 2 load balancers, 95 workers on a /16.
@@ -57,8 +59,8 @@ nodes:
 PLAN
 
 cp "$root/examples/makina.yaml" "$work/makina.yaml"
-"$root/piimage" bake -q "$work/makina.yaml" -o "$work/out-makina" 2>/dev/null
-"$root/piimage" bake -q "$work/plan100.yaml" -o "$work/out-100" 2>/dev/null
+"$piimage" bake -q "$work/makina.yaml" -o "$work/out-makina" 2>/dev/null
+"$piimage" bake -q "$work/plan100.yaml" -o "$work/out-100" 2>/dev/null
 
 for cn in kubernetes front-proxy-ca etcd-ca; do
   printf '{"CN":"%s","key":{"algo":"rsa","size":2048},"ca":{"expiry":"87600h"}}\n' "$cn" >"$work/$cn-csr.json"
@@ -72,10 +74,10 @@ SH
 chmod +x "$work/cfssl-3cas.sh"
 
 hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json "$results/bake.json" \
-  -n "bake makina (secrets exist)" "$root/piimage bake -q $work/makina.yaml -o $work/out-makina" \
-  -n "bake 100-node plan" "$root/piimage bake -q $work/plan100.yaml -o $work/out-100" \
+  -n "bake makina (secrets exist)" "$piimage bake -q $work/makina.yaml -o $work/out-makina" \
+  -n "bake 100-node plan" "$piimage bake -q $work/plan100.yaml -o $work/out-100" \
   -n "piimage first bake, 1 node (makes 3 CAs + SA + 2 client certs)" \
-     --prepare "rm -rf $work/one.secrets $work/out-one" "$root/piimage bake -q $work/one.yaml -o $work/out-one" \
+     --prepare "rm -rf $work/one.secrets $work/out-one" "$piimage bake -q $work/one.yaml -o $work/out-one" \
   -n "cfssl gencert -initca x3 (3 CAs)" "$work/cfssl-3cas.sh"
 
 peak_rss() { # median-free: the maximum peak RSS over 5 runs, in MiB
@@ -88,8 +90,8 @@ peak_rss() { # median-free: the maximum peak RSS over 5 runs, in MiB
 }
 {
   echo "peak RSS (max of 5 runs):"
-  echo "  bake makina:     $(peak_rss "$root/piimage" bake -q "$work/makina.yaml" -o "$work/out-makina") MiB"
-  echo "  bake 100 nodes:  $(peak_rss "$root/piimage" bake -q "$work/plan100.yaml" -o "$work/out-100") MiB"
+  echo "  bake makina:     $(peak_rss "$piimage" bake -q "$work/makina.yaml" -o "$work/out-makina") MiB"
+  echo "  bake 100 nodes:  $(peak_rss "$piimage" bake -q "$work/plan100.yaml" -o "$work/out-100") MiB"
 } | tee "$results/rss.txt"
 
 python3 - "$results/bake.json" <<'PY'

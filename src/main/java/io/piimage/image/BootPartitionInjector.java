@@ -78,14 +78,16 @@ public final class BootPartitionInjector {
      * runs, in the kernel ({@link FileChannel#transferTo}), and leaves everything else a hole.
      */
     public Result inject(Path base, DataMap data, Path output, BootPartitionChanges changes) throws IOException {
-        return inject(base, base.toString(), data, output, changes);
+        return inject(base, base.toString(), data, output, changes, null);
     }
 
     /**
      * Like {@link #inject(Path, DataMap, Path, BootPartitionChanges)}, with refusals naming the base as
-     * {@code baseName}: the file the user gave when {@code base} is its decompressed temp copy.
+     * {@code baseName} (the file the user gave when {@code base} is its decompressed temp copy), noting in
+     * {@code written} (if not null) what the changes wrote, for a bmap.
      */
-    public Result inject(Path base, String baseName, DataMap data, Path output, BootPartitionChanges changes)
+    public Result inject(Path base, String baseName, DataMap data, Path output, BootPartitionChanges changes,
+            BmapWrites written)
             throws IOException {
         Path absOut = output.toAbsolutePath();
         if (Files.exists(absOut) && Files.isSameFile(base, absOut)) {
@@ -120,7 +122,7 @@ public final class BootPartitionInjector {
                     }
                 }
                 progress.progress(total, total);
-                plan.volume.writeChanges(out);
+                plan.volume.writeChanges(written == null ? out : written.recording(out));
                 return plan.result();
             });
         }

@@ -1,5 +1,7 @@
 package io.piimage.pipeline;
 
+import io.piimage.image.Bmap;
+import io.piimage.image.BmapWrites;
 import io.piimage.image.BootPartitionChanges;
 import io.piimage.image.BootPartitionInjector;
 import io.piimage.image.CmdlineTxt;
@@ -92,6 +94,7 @@ public final class NodeImages implements AutoCloseable {
     private final List<String> labels;
     private final Path workDir;
     private final DataMap data;
+    private final Bmap.Hashes baseHashes;
     private Path staging;
     private final Map<Node, Staged> staged = new LinkedHashMap<>();
     private final List<Path> published = new ArrayList<>();
@@ -109,6 +112,7 @@ public final class NodeImages implements AutoCloseable {
         this.labels = labels;
         this.workDir = workDir;
         this.data = data;
+        this.baseHashes = new Bmap.Hashes(raw);
     }
 
     public ImageProfile profile() {
@@ -377,7 +381,10 @@ public final class NodeImages implements AutoCloseable {
         events.accept(new BakeEvent.ImageStarted(node));
         Path img = staging.resolve(node.name() + ".img");
         try {
-            new BootPartitionInjector(labels, timestamp, progress).inject(raw, "base image " + source, data, img, changes(card));
+            BmapWrites written = new BmapWrites();
+            new BootPartitionInjector(labels, timestamp, progress).inject(raw, "base image " + source, data, img, changes(card), written);
+            // <node>.img.bmap: what bmaptool copies and verifies, for every compression.
+            Bmap.of(data, written.ranges()).writeBeside(img, staging.resolve(node.name() + ".img" + Bmap.SUFFIX), baseHashes);
         } catch (ImageException e) {
             throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
         }
@@ -410,6 +417,9 @@ public final class NodeImages implements AutoCloseable {
             Map<Node, Path> images = new LinkedHashMap<>();
             for (Map.Entry<Node, Staged> e : staged.entrySet()) {
                 Path target = dir.resolve(e.getValue().file().getFileName().toString());
+                Path bmap = staging.resolve(e.getKey().name() + ".img" + Bmap.SUFFIX);
+                Files.move(bmap, dir.resolve(bmap.getFileName()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                published.add(dir.resolve(bmap.getFileName()));
                 Files.move(e.getValue().file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 published.add(target);
                 images.put(e.getKey(), target);
