@@ -37,7 +37,8 @@ phase_cluster() {
   fi
   # Day-2 care of every control plane: daily etcd snapshots and certificate renewal (both wait for
   # /var/lib/piimage/done, i.e. the end of the first boot, before they do anything).
-  systemctl enable --now piimage-etcd-snapshot.timer || fail "cannot start the etcd snapshot timer"
+  systemctl enable --now piimage-etcd-snapshot.timer piimage-cert-renew.timer \
+    || fail "cannot start the maintenance timers (etcd snapshots, certificate renewal)"
 }
 
 become_member() {
