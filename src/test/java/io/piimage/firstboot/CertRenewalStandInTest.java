@@ -102,11 +102,18 @@ class CertRenewalStandInTest {
                 assertThat(cluster.root(cp).resolve("var/lib/piimage/manifests-aside")).isEmptyDirectory();
             }
 
-            // Safe to run twice: the same day again renews nothing.
-            renewAll(cluster, due).forEach((cp, result) -> {
+            // Safe to run twice: the same day again renews nothing; and a run cut off while a manifest
+            // was aside (power cut on cp2) has it put back by the next run, so kubelet starts the pod again.
+            Path aside = cluster.root("cp2").resolve("var/lib/piimage/manifests-aside");
+            Files.move(cluster.root("cp2").resolve("etc/kubernetes/manifests/kube-scheduler.yaml"), aside.resolve("kube-scheduler.yaml"));
+            Map<String, ProcessResult> again = renewAll(cluster, due);
+            again.forEach((cp, result) -> {
                 assertThat(result.exitCode()).as(cp + ": " + result.output()).isZero();
                 assertThat(result.stderr()).as(cp).contains("nothing due");
             });
+            assertThat(again.get("cp2").stderr()).contains("putting back kube-scheduler.yaml");
+            assertThat(cluster.root("cp2").resolve("etc/kubernetes/manifests/kube-scheduler.yaml")).exists();
+            assertThat(aside).isEmptyDirectory();
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("renew-start"))).hasSize(3);
             // The etcd cluster went through the restarts intact.
             assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", "cp2", "cp3");

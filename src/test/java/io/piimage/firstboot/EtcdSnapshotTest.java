@@ -96,14 +96,7 @@ class EtcdSnapshotTest {
     void snapshotsOfARealEtcdOverItsGatewayRestoreWithTheirKeysAndOnlyTheNewestAreKept() throws Exception {
         BakedNodes baked = BakedNodes.bake(dir, "snap", PLAN);
         Path root = baked.layOut("cp1", Files.createDirectories(dir.resolve("cp1")));
-        Path pki = root.resolve("etc/kubernetes/pki/etcd");
-        // The member's server certificate, signed by the baked etcd CA as kubeadm signs it (127.0.0.1 included).
-        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n");
-        assertThat(run(Duration.ofSeconds(30), "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=cp1").exitCode()).isZero();
-        ProcessResult sign = run(Duration.ofSeconds(30), "openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA", pki + "/ca.crt",
-                "-CAkey", pki + "/ca.key", "-CAcreateserial", "-out", dir + "/server.crt", "-days", "2", "-extfile", dir + "/server.ext");
-        assertThat(sign.exitCode()).as(sign.output()).isZero();
+        Path pki = serverCertificate(root);
 
         int client = freePort();
         int peer = freePort();
@@ -184,6 +177,68 @@ class EtcdSnapshotTest {
         List<String> one = new ArrayList<>(restored);
         one.addAll(List.of("get", "/registry/test/key-7", "--print-value-only"));
         assertThat(ExternalTool.run(Duration.ofSeconds(10), one, dir).stdout()).startsWith("value-7-xxx");
+    }
+
+    /** The member's server certificate (dir/server.*), signed by the baked etcd CA as kubeadm signs it (127.0.0.1 included). */
+    Path serverCertificate(Path root) throws IOException {
+        Path pki = root.resolve("etc/kubernetes/pki/etcd");
+        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n");
+        assertThat(run(Duration.ofSeconds(30), "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=cp1").exitCode()).isZero();
+        ProcessResult sign = run(Duration.ofSeconds(30), "openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA", pki + "/ca.crt",
+                "-CAkey", pki + "/ca.key", "-CAcreateserial", "-out", dir + "/server.crt", "-days", "2", "-extfile", dir + "/server.ext");
+        assertThat(sign.exitCode()).as(sign.output()).isZero();
+        return pki;
+    }
+
+    /** A gateway stand-in whose stream ends like a snapshot but with a hash that does not match: nothing is kept. */
+    @Test
+    void aStreamWhoseHashDoesNotMatchIsNotKept_gatewayStandIn() throws Exception {
+        ExternalTool.require("python3");
+        BakedNodes baked = BakedNodes.bake(dir, "snap", PLAN);
+        Path root = baked.layOut("cp1", Files.createDirectories(dir.resolve("cp1")));
+        serverCertificate(root);
+        int port = freePort();
+        Path gateway = dir.resolve("gateway-stand-in.py");
+        Files.writeString(gateway, """
+                import base64, http.server, json, ssl, sys
+                class Handler(http.server.BaseHTTPRequestHandler):
+                    def do_POST(self):
+                        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.end_headers()
+                        for blob in (b"a database cut short", bytes(32)):
+                            line = {"result": {"blob": base64.b64encode(blob).decode()}}
+                            self.wfile.write(json.dumps(line).encode() + b"\\n")
+                    def log_message(self, *args):
+                        pass
+                server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[2], sys.argv[3])
+                server.socket = context.wrap_socket(server.socket, server_side=True)
+                server.serve_forever()
+                """);
+        start(dir.resolve("gateway.log"), "python3", gateway.toString(), String.valueOf(port),
+                dir.resolve("server.crt").toString(), dir.resolve("server.key").toString());
+        for (int i = 0; i < 100; i++) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+                break;
+            } catch (IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        Files.writeString(root.resolve("etc/piimage/maintenance.env"),
+                "PIIMAGE_SNAPSHOT_ENDPOINT=https://127.0.0.1:" + port + "\n", StandardOpenOption.APPEND);
+        Files.createDirectories(root.resolve("var/lib/piimage"));
+        Files.writeString(root.resolve("var/lib/piimage/done"), "");
+        ProcessResult failed = ExternalTool.run(Duration.ofSeconds(60), List.of("env", "PIIMAGE_ROOT=" + root, "bash",
+                root.resolve("usr/local/sbin/piimage-etcd-snapshot").toString()), dir);
+        assertThat(failed.exitCode()).as(failed.output() + Files.readString(dir.resolve("gateway.log"))).isEqualTo(1);
+        assertThat(failed.stderr()).contains("incomplete (its SHA-256 does not match)");
+        try (Stream<Path> files = Files.list(root.resolve("var/lib/piimage/etcd-snapshots"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsOnly(".lock");
+        }
     }
 
     @Test
