@@ -8,7 +8,8 @@
 #    planned node has joined);
 #  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
 #    `kubeadm join` with its JoinConfiguration (controlPlane section: a control-plane join; with
-#    --config kubeadm does not accept the --control-plane flag itself), then releases the lock.
+#    --config kubeadm does not accept the --control-plane flag itself), then releases the lock;
+#  - every control plane then enables its maintenance timers (etcd snapshots, certificate renewal).
 # A failed kubeadm step is undone with `kubeadm reset -f`; the runner backs off and retries.
 # shellcheck source=/dev/null
 . "$ROOT/etc/piimage/kubernetes.env"
@@ -34,6 +35,10 @@ phase_cluster() {
   if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
     systemctl enable --now piimage-join-watch.timer || fail "cannot start the join watch"
   fi
+  # Day-2 care of every control plane: daily etcd snapshots and certificate renewal (both wait for
+  # /var/lib/piimage/done, i.e. the end of the first boot, before they do anything).
+  systemctl enable --now piimage-etcd-snapshot.timer piimage-cert-renew.timer \
+    || fail "cannot start the maintenance timers (etcd snapshots, certificate renewal)"
 }
 
 become_member() {
