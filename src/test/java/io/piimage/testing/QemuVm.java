@@ -27,9 +27,10 @@ import java.util.regex.Pattern;
  * machines), booting a disk image with a kernel and initrd given from outside, its serial console in a
  * file the test reads, and a QMP socket to press the power button or pull the plug.
  *
- * <p>Networking: none to the host or beyond. {@link #lan()} gives a virtual Ethernet cable between two
- * VMs, carried over a TCP connection on 127.0.0.1; each VM's frames are captured to
- * {@code <name>-lan.pcap} beside its console log.
+ * <p>Networking: none beyond this machine. {@link #lan()} gives a virtual Ethernet cable between two
+ * VMs, carried over a TCP connection on 127.0.0.1; {@link Nic#switchPort} plugs any number of VMs into a
+ * {@link VirtualSwitch}; {@link Nic#usbUplink} is a USB adapter on QEMU's user network with
+ * {@code restrict=on}. Each NIC's frames are captured to {@code <name>-<label>.pcap} beside the console log.
  */
 public final class QemuVm implements AutoCloseable {
 
