@@ -46,13 +46,6 @@ write_files:
     content: |
 ${f.content}</#if>
 </#list>
-<#if packages?has_content>
-package_update: true
-packages:
-<#list packages as package>
-  - ${q(package)}
-</#list>
-</#if>
 <#if runcmd?has_content>
 runcmd:
 <#list runcmd as command>

@@ -65,7 +65,19 @@ public final class ImageProfiles {
                 Boolean.TRUE.equals(cloudInit.get("aptModule")),
                 (String) map.get("networkRenderer"),
                 (String) map.get("swap"),
-                (String) map.get("firewall"));
+                (String) map.get("firewall"),
+                oneOf(name, map, "sshService", "enabled", "disabled"),
+                oneOf(name, map, "userWizard", "none", "userconf"),
+                oneOf(name, map, "usbNicNames", "kernel", "mac"));
+    }
+
+    private static String oneOf(String name, Map<String, Object> map, String key, String... allowed) {
+        Object value = map.get(key);
+        if (!java.util.List.of(allowed).contains(value)) {
+            throw new IllegalStateException("images/" + name + ".yaml: " + key + " must be one of "
+                    + String.join(", ", allowed) + ", not " + value);
+        }
+        return (String) value;
     }
 
     private static Optional<String> resource(String name) {

@@ -79,6 +79,8 @@ final class NodeRenderer {
         model.put("vipHolders", plan.vipHolders());
         model.put("node", node);
         model.put("nodeInterface", plan.interfaceOf(node));
+        // Installed by the first-boot phase 15-packages (with retries), not by cloud-init's one-shot step.
+        model.put("packages", overlays.packages(overlaysFor(node)));
         model.put("profile", profile);
         model.put("user", plan.os().user() != null ? plan.os().user() : profile.defaultUser());
         model.put("isFirstControlPlane", node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node));
@@ -118,20 +120,34 @@ final class NodeRenderer {
         Map<String, Object> seedModel = new HashMap<>(model);
         seedModel.put("files", writeFiles);
         seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
-        seedModel.put("runcmd", runcmd(nodeFiles));
-        seedModel.put("packages", overlays.packages(overlayNames));
+        ImageProfile profile = (ImageProfile) model.get("profile");
+        seedModel.put("runcmd", runcmd(profile, nodeFiles));
 
-        FileTree boot = FileTree.builder()
+        FileTree.Builder boot = FileTree.builder()
                 .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))
                 .add(NodeFile.text("meta-data", templates.render("cloud-init/meta-data.ftl", seedModel), NodeFile.SECRET))
-                .add(NodeFile.text("network-config", templates.render("cloud-init/network-config.ftl", seedModel), NodeFile.SECRET))
-                .build();
-        return new NodeCard(node, (ImageProfile) model.get("profile"), boot, nodeFiles);
+                .add(NodeFile.text("network-config", templates.render("cloud-init/network-config.ftl", seedModel), NodeFile.SECRET));
+        if (profile.needsUserconf()) {
+            // Raspberry Pi OS's userconfig.service (userconf-pi) asks for a user name and password on
+            // the console, holding multi-user.target (and cloud-final after it), unless userconf.txt
+            // names one: the image's own user, password locked ("!"), so nothing is renamed and SSH
+            // keys stay the only way in. userconf-pi deletes the file once it has read it.
+            boot.add(NodeFile.text("userconf.txt", profile.defaultUser() + ":!\n", NodeFile.READABLE));
+        }
+        return new NodeCard(node, profile, boot.build(), nodeFiles);
     }
 
-    /** First-boot commands: apply the sysctls and modules written above, then start the first-boot unit if there is one. */
-    private static List<String> runcmd(FileTree nodeFiles) {
+    /**
+     * First-boot commands: enable sshd where the image ships it disabled, apply the sysctls and
+     * modules written above, then enable and start the first-boot unit if there is one (enabled, it
+     * starts by itself on later boots).
+     */
+    private static List<String> runcmd(ImageProfile profile, FileTree nodeFiles) {
         List<String> commands = new ArrayList<>();
+        if (profile.sshNeedsEnabling()) {
+            // What Raspberry Pi Imager writes for the same reason; a no-op once enabled and running.
+            commands.add("systemctl enable --now ssh");
+        }
         if (nodeFiles.files().stream().anyMatch(f -> f.path().startsWith("/etc/modules-load.d/"))) {
             commands.add("systemctl restart systemd-modules-load.service");
         }

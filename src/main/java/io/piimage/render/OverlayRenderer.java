@@ -16,7 +16,7 @@ import java.util.Map;
  *   <li>Mode: 0755 when the content starts with {@code #!}, else 0644; a template may set another
  *       with {@code <#global mode = "0600">} (e.g. a file holding a password).</li>
  *   <li>An optional {@code packages} file at the overlay's root names Debian packages the node needs,
- *       one per line; cloud-init installs them before the first-boot phases run.</li>
+ *       one per line; the first-boot phase 15-packages installs them.</li>
  * </ul>
  */
 public final class OverlayRenderer {

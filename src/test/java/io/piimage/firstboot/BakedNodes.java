@@ -88,10 +88,10 @@ final class BakedNodes {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    @SuppressWarnings("unchecked")
+    /** The packages phase 15-packages installs (/etc/piimage/packages; cloud-init's package step is not used). */
     List<String> packages(String node) {
-        Object packages = cloudConfig(node).get("packages");
-        return packages == null ? List.of() : (List<String>) packages;
+        return file(node, "/etc/piimage/packages").lines().map(l -> l.replaceFirst("#.*", "").strip())
+                .filter(l -> !l.isEmpty()).toList();
     }
 
     /**

@@ -160,7 +160,7 @@ class PreparePhasesTest {
 
         ProcessResult result = run(root);
         assertThat(result.exitCode()).as(result.output()).isZero();
-        assertThat(calls(root)).contains("apt-get -q update",
+        assertThat(calls(root)).contains("apt-get -q -o DPkg::Lock::Timeout=600 update",
                 "containerd curl jq conntrack socat kubelet=1.31.4-1.1 kubeadm=1.31.4-1.1 kubectl=1.31.4-1.1",
                 "apt-mark hold kubelet kubeadm kubectl", "systemctl restart containerd.service", "systemctl enable kubelet.service");
         assertThat(Files.readString(root.resolve("etc/apt/sources.list.d/kubernetes.list")))

@@ -13,7 +13,7 @@ KEYRING=/etc/apt/keyrings/kubernetes-apt-keyring.asc
 phase_install() {
   export DEBIAN_FRONTEND=noninteractive
   install_repository
-  wait_until 300 "apt-get update" apt-get -q update
+  apt_update
   local version="" wanted=()
   if [[ -n "$PIIMAGE_K8S_PATCH" ]]; then
     version="$(apt-cache madison kubeadm | awk -v want="$PIIMAGE_K8S_PATCH-" '{ if (index($3, want) == 1) { print $3; exit } }')"
@@ -22,8 +22,7 @@ phase_install() {
   else
     wanted=("${K8S_PACKAGES[@]}")
   fi
-  apt-get install -y -q --allow-change-held-packages containerd curl jq conntrack socat "${wanted[@]}" \
-    || fail "apt-get install ${wanted[*]} failed"
+  apt_install --allow-change-held-packages containerd curl jq conntrack socat "${wanted[@]}"
   apt-mark hold "${K8S_PACKAGES[@]}" >/dev/null || fail "apt-mark hold failed"
   log "installed ${wanted[*]} (held)"
 
