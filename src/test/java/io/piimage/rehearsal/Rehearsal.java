@@ -61,9 +61,11 @@ final class Rehearsal {
         // TCG on a shared machine: udev's coldplug can take minutes, longer than systemd's 90 s wait for
         // a device such as the boot partition; a Pi is not that slow. systemd-ssh-generator probes
         // AF_VSOCK, which loads the VM socket modules a Pi has no use for; under TCG that pushed the
-        // generators past systemd's limit and PID 1 froze ("Failed to start up manager").
+        // generators past systemd's limit and PID 1 froze ("Failed to start up manager"). Starved of CPU,
+        // even journald missed its 90 s start timeout: the default for every unit is raised too.
         args.addAll(List.of("console=ttyS0", "panic=-1", "systemd.journald.forward_to_console=1",
-                "systemd.default_device_timeout_sec=900", "systemd.ssh_auto=0"));
+                "systemd.default_device_timeout_sec=900", "systemd.default_timeout_start_sec=900",
+                "systemd.ssh_auto=0"));
         return String.join(" ", args);
     }
 
