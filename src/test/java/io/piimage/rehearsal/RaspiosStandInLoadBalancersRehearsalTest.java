@@ -157,6 +157,10 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                         cut = true;
                         log(started, "lb2 powered on again");
                     }
+                    for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+                        assertThat(e.getValue().running()).as("%s: QEMU exited; console in %s", e.getKey(), tmp)
+                                .isTrue();
+                    }
                     assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never started a phase"
                             + " (%s) or lb2 never unpacked a role package (%s); consoles in %s", FIRST_BOOT, !reset,
                             !cut, tmp).isLessThan(deadline);
