@@ -144,7 +144,7 @@ public final class DebianPackages {
     }
 
     /** A private apt state for one suite, its package lists fetched when missing or stale. */
-    private static synchronized Path aptState(String suite) throws IOException {
+    static synchronized Path aptState(String suite) throws IOException {
         ExternalTool.require("apt-get");
         Path apt = cache().resolve("debian").resolve("apt-" + suite);
         for (String dir : List.of("state/lists/partial", "cache/archives/partial", "parts", "prefs")) {
@@ -177,6 +177,11 @@ public final class DebianPackages {
     }
 
     private static List<String> apt(Path apt, String... command) {
+        return apt(apt, apt.resolve("status"), command);
+    }
+
+    /** An apt command on the suite's private state, resolving against the dpkg {@code status} given. */
+    static List<String> apt(Path apt, Path status, String... command) {
         String getOrCache = command[0].equals("show") ? "apt-cache" : "apt-get";
         List<String> c = new ArrayList<>(List.of(ExternalTool.require(getOrCache).toString(), "-q",
                 "-o", "Dir::Etc::SourceList=" + apt.resolve("sources.list"),
@@ -184,7 +189,7 @@ public final class DebianPackages {
                 "-o", "Dir::Etc::Preferences=/dev/null",
                 "-o", "Dir::Etc::PreferencesParts=" + apt.resolve("prefs"),
                 "-o", "Dir::State=" + apt.resolve("state"),
-                "-o", "Dir::State::Status=" + apt.resolve("status"),
+                "-o", "Dir::State::Status=" + status,
                 "-o", "Dir::Cache=" + apt.resolve("cache"),
                 "-o", "APT::Architecture=amd64",
                 "-o", "APT::Architectures=amd64",

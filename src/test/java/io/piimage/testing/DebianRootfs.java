@@ -16,22 +16,79 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The stand-in for a Raspberry Pi's root file system in boot tests: Debian bookworm for x86-64, made by
- * debootstrap, dressed as Ubuntu's raspi image where cloud-init and our first boot look (the NoCloud
- * datasource on the {@code system-boot} label, the boot partition mounted at /boot/firmware). It is not
- * arm64 and not Ubuntu; what it proves is what happens between the card's files and the first-boot unit.
+ * Stand-ins for a Raspberry Pi's root file system in boot tests: Debian for x86-64, made by debootstrap
+ * from Debian's archive, dressed as the base image it stands in for where cloud-init and our first boot
+ * look. A {@link Recipe} says which suite, which packages and which layout; it is not arm64 and not the
+ * real distribution: what it proves is what happens between the card's files and the first-boot unit.
  *
- * <p>debootstrap takes minutes, so the result is cached under {@code $PIIMAGE_TEST_CACHE} (default
- * {@code ~/.cache/piimage-tests}), keyed by everything that goes into it, and published by an atomic
- * rename: an interrupted build never looks finished.
+ * <p>debootstrap takes minutes, so each recipe's result is cached under {@code $PIIMAGE_TEST_CACHE}
+ * (default {@code ~/.cache/piimage-tests}), keyed by everything that goes into it, and published by an
+ * atomic rename: an interrupted build never looks finished. An older build of the same recipe name is
+ * deleted when a newer one is published; other recipes' builds are left alone.
  */
 public final class DebianRootfs {
 
+    /** Where the boot partition and the root file system are found, as on the distribution stood in for. */
+    public enum Layout {
+        /**
+         * Ubuntu's preinstalled raspi image (facts.md): FAT {@code system-boot} at /boot/firmware, ext4
+         * {@code writable}, NoCloud told by 99-fake_cloud.cfg to read the {@code system-boot} label.
+         */
+        UBUNTU_RASPI("system-boot", "writable", "root=LABEL=writable"),
+        /**
+         * Raspberry Pi OS (pi-gen): FAT {@code bootfs} at /boot/firmware, ext4 {@code rootfs}, both named
+         * by PARTUUID (cmdline.txt's {@code root=PARTUUID=}), NoCloud seeded from /boot/firmware.
+         */
+        RASPIOS("bootfs", "rootfs", "root=PARTUUID=" + Layout.DISK_ID + "-02");
+
+        /** The MBR disk identifier of the stand-in images, which PARTUUIDs are made of. */
+        public static final String DISK_ID = "1234abcd";
+
+        public final String bootLabel;
+        public final String rootLabel;
+        /** The kernel's root= argument, as the base's cmdline.txt has it. */
+        public final String rootArgument;
+
+        Layout(String bootLabel, String rootLabel, String rootArgument) {
+            this.bootLabel = bootLabel;
+            this.rootLabel = rootLabel;
+            this.rootArgument = rootArgument;
+        }
+    }
+
+    /**
+     * One stand-in base: {@code name} is what its cache directory is called (one build per name is kept),
+     * {@code files} are laid over the debootstrap result, {@code chroot} runs in it afterwards (offline:
+     * users, systemctl enable/disable, symlinks).
+     */
+    public record Recipe(String name, String suite, Layout layout, List<String> packages, Map<String, String> files,
+                         List<String> chroot) {
+        public Recipe {
+            if (!name.matches("[a-z0-9]+(-[a-z0-9]+)*")) {
+                throw new IllegalArgumentException("recipe name " + name);
+            }
+            packages = List.copyOf(packages);
+            files = new TreeMap<>(files);
+            chroot = List.copyOf(chroot);
+        }
+
+        String key() {
+            try {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                md.update((suite + "\n" + layout + "\n" + packages + "\n" + files + "\n" + chroot)
+                        .getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(md.digest()).substring(0, 12);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     static final String SUITE = "bookworm";
-    static final String MIRROR = "http://deb.debian.org/debian";
     /**
      * The recipe's list (recipes.md: python3-cffi-backend or cloud-init stays unconfigured), plus what a
      * load balancer's first boot runs offline: procps (sysctl), curl, keepalived and HAProxy, which on a
@@ -50,37 +107,54 @@ public final class DebianRootfs {
             "LABEL=writable\t/\text4\tdefaults\t0\t1\nLABEL=system-boot\t/boot/firmware\tvfat\tdefaults\t0\t1\n",
             "etc/hostname", "ubuntu\n"));
 
-    private static final Duration DEBOOTSTRAP_TIMEOUT = Duration.ofMinutes(15);
+    /** The boot test's base: bookworm in Ubuntu's raspi layout, keepalived and HAProxy preinstalled. */
+    public static final Recipe BOOKWORM = new Recipe("bookworm", SUITE, Layout.UBUNTU_RASPI, PACKAGES, OVERLAY,
+            List.of());
+
+    private static final Duration DEBOOTSTRAP_TIMEOUT = Duration.ofMinutes(20);
 
     private DebianRootfs() {
     }
 
-    /** The cached root file system directory, built first if needed. Needs root and debootstrap. */
+    /** The cached bookworm root file system of the boot test ({@link #BOOKWORM}). */
     public static Path cached() throws IOException {
+        return cached(BOOKWORM);
+    }
+
+    /** The cached root file system of {@code recipe}, built first if needed. Needs root and debootstrap. */
+    public static Path cached(Recipe recipe) throws IOException {
         ExternalTool.requireRoot("debootstrap");
         Path debootstrap = ExternalTool.require("debootstrap");
-        Path cache = Path.of(System.getenv().getOrDefault("PIIMAGE_TEST_CACHE",
-                System.getProperty("user.home") + "/.cache/piimage-tests"));
-        Path done = cache.resolve("rootfs-" + SUITE + "-" + key());
+        Path cache = DebianPackages.cache();
+        Path done = cache.resolve("rootfs-" + recipe.name() + "-" + recipe.key());
         if (Files.isDirectory(done)) {
-            pruneOthers(cache, done);
+            pruneOlder(cache, recipe, done);
             return done;
         }
         Files.createDirectories(cache);
         Path building = Files.createTempDirectory(cache, ".rootfs-building-");
         try {
             ProcessResult r = ExternalTool.run(DEBOOTSTRAP_TIMEOUT, List.of(debootstrap.toString(), "--arch=amd64",
-                    "--variant=minbase", "--include=" + String.join(",", PACKAGES), SUITE, building.toString(), MIRROR),
-                    null);
+                    "--variant=minbase", "--include=" + String.join(",", recipe.packages()), recipe.suite(),
+                    building.toString(), DebianPackages.mirror()), null);
             if (r.exitCode() != 0) {
-                fail("debootstrap failed (exit " + r.exitCode() + "):\n" + ExternalTool.lastLines(r.output(), 30));
+                fail("debootstrap " + recipe.suite() + " failed (exit " + r.exitCode() + "):\n"
+                        + ExternalTool.lastLines(r.output(), 30));
             }
-            for (Map.Entry<String, String> file : OVERLAY.entrySet()) {
+            for (Map.Entry<String, String> file : recipe.files().entrySet()) {
                 Path p = building.resolve(file.getKey());
                 Files.createDirectories(p.getParent());
+                Files.deleteIfExists(p);
                 Files.writeString(p, file.getValue(), StandardCharsets.UTF_8);
             }
             Files.createDirectories(building.resolve("boot/firmware"));
+            for (String command : recipe.chroot()) {
+                ProcessResult c = ExternalTool.run(Duration.ofMinutes(2),
+                        List.of("chroot", building.toString(), "/bin/sh", "-ec", command), null);
+                if (c.exitCode() != 0) {
+                    fail("in the " + recipe.name() + " chroot, `" + command + "` failed:\n" + c.output());
+                }
+            }
             try {
                 Files.move(building, done, StandardCopyOption.ATOMIC_MOVE);
             } catch (java.nio.file.FileSystemException e) {
@@ -92,14 +166,16 @@ public final class DebianRootfs {
         } finally {
             deleteTree(building);
         }
-        pruneOthers(cache, done);
+        pruneOlder(cache, recipe, done);
         return done;
     }
 
-    /** Root file systems of earlier recipes are ~700 MB each and never used again. */
-    private static void pruneOthers(Path cache, Path keep) throws IOException {
+    /** Earlier builds of the same recipe are ~700 MB each and never used again; other recipes stay. */
+    private static void pruneOlder(Path cache, Recipe recipe, Path keep) throws IOException {
+        Pattern sameRecipe = Pattern.compile("rootfs-" + Pattern.quote(recipe.name()) + "-[0-9a-f]{12}");
         try (Stream<Path> all = Files.list(cache)) {
-            for (Path p : all.filter(p -> p.getFileName().toString().startsWith("rootfs-") && !p.equals(keep)).toList()) {
+            for (Path p : all.filter(p -> sameRecipe.matcher(p.getFileName().toString()).matches()
+                    && !p.equals(keep)).toList()) {
                 deleteTree(p);
             }
         }
@@ -130,16 +206,6 @@ public final class DebianRootfs {
                 fail("expected one " + prefix + "* in " + dir + ", found " + found);
             }
             return found.get(0);
-        }
-    }
-
-    private static String key() {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((SUITE + "\n" + MIRROR + "\n" + PACKAGES + "\n" + OVERLAY).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(md.digest()).substring(0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

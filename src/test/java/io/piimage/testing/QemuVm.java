@@ -27,9 +27,10 @@ import java.util.regex.Pattern;
  * machines), booting a disk image with a kernel and initrd given from outside, its serial console in a
  * file the test reads, and a QMP socket to press the power button or pull the plug.
  *
- * <p>Networking: none to the host or beyond. {@link #lan()} gives a virtual Ethernet cable between two
- * VMs, carried over a TCP connection on 127.0.0.1; each VM's frames are captured to
- * {@code <name>-lan.pcap} beside its console log.
+ * <p>Networking: none beyond this machine. {@link #lan()} gives a virtual Ethernet cable between two
+ * VMs, carried over a TCP connection on 127.0.0.1; {@link Nic#switchPort} plugs any number of VMs into a
+ * {@link VirtualSwitch}; {@link Nic#usbUplink} is a USB adapter on QEMU's user network with
+ * {@code restrict=on}. Each NIC's frames are captured to {@code <name>-<label>.pcap} beside the console log.
  */
 public final class QemuVm implements AutoCloseable {
 
@@ -56,6 +57,56 @@ public final class QemuVm implements AutoCloseable {
     }
 
     /**
+     * One network card: a QEMU netdev ({@code netdev}: its type and options, without id), the device
+     * that plugs it in ({@code device}: driver and options, without netdev), and any controller the
+     * device needs first ({@code controllers}). Its frames are captured to {@code <vm>-<label>.pcap}.
+     */
+    public record Nic(String label, String netdev, String device, List<String> controllers) {
+        public Nic {
+            controllers = List.copyOf(controllers);
+        }
+
+        /** The VM's end of a point-to-point {@link Lan}. */
+        public static Nic cable(Lan lan, boolean listen, String mac) {
+            return new Nic("lan", "socket," + (listen ? "listen=" : "connect=") + "127.0.0.1:" + lan.port(),
+                    "virtio-net-pci,mac=" + mac, List.of());
+        }
+
+        /**
+         * A built-in Ethernet port plugged into {@code hub}. Create it once per VM and reuse it when the VM
+         * is started again, so it comes back on the same hub port.
+         */
+        public static Nic switchPort(VirtualSwitch hub, String mac) throws IOException {
+            return new Nic("lan", "socket,udp=127.0.0.1:" + hub.port() + ",localaddr=127.0.0.1:" + hub.attach(),
+                    "virtio-net-pci,mac=" + mac, List.of());
+        }
+
+        /**
+         * A USB Ethernet adapter (QEMU's usb-net: CDC Ethernet, as many real adapters are) on an xHCI
+         * controller, so udev sees a USB network device. It is connected to QEMU's user-mode network with
+         * {@code restrict=on}: its DHCP answers, nothing leaves this machine, and {@code guestfwd} may
+         * make chosen addresses reach services on the host's 127.0.0.1. A MAC without the
+         * locally-administered bit makes the kernel call it ethN, as it does real adapters (usbnet names
+         * point-to-point devices with that bit usbN).
+         */
+        public static Nic usbUplink(String userOptions, String mac) {
+            return new Nic("uplink", "user,restrict=on" + (userOptions.isEmpty() ? "" : "," + userOptions),
+                    "usb-net,bus=xhci.0,mac=" + mac, List.of("qemu-xhci,id=xhci"));
+        }
+    }
+
+    /**
+     * What to boot: {@code rebootable} lets a reboot inside the guest (or {@link #reset()}) restart it, as on
+     * a Pi; otherwise QEMU exits when the guest reboots.
+     */
+    public record Spec(String name, Path workDir, Path kernel, Path initrd, String append, Path disk, List<Nic> nics,
+                       boolean rebootable, int memoryMib) {
+        public Spec {
+            nics = List.copyOf(nics);
+        }
+    }
+
+    /**
      * Boots {@code disk} (raw, virtio; written to by the guest). {@code listen}: this VM is the end of
      * {@code lan} that waits for the other; {@code mac} tells the two NICs apart.
      */
@@ -68,30 +119,62 @@ public final class QemuVm implements AutoCloseable {
     public static QemuVm boot(String name, Path workDir, Path kernel, Path initrd, String append, Path disk,
                               Lan lan, boolean listen, String mac, List<String> extraArgs)
             throws IOException, InterruptedException {
+        return start(new Spec(name, workDir, kernel, initrd, append, disk,
+                lan == null ? List.of() : List.of(Nic.cable(lan, listen, mac)), false, 1024), extraArgs);
+    }
+
+    /** Boots one VM on one vCPU; its console goes to {@code <name>-console.log} (a new file per start). */
+    public static QemuVm start(Spec spec) throws IOException, InterruptedException {
+        return start(spec, List.of());
+    }
+
+    /** Like {@link #start(Spec)}, with more QEMU arguments after the NICs'. */
+    public static QemuVm start(Spec spec, List<String> extraArgs) throws IOException, InterruptedException {
         Path qemu = ExternalTool.require("qemu-system-x86_64");
+        String name = spec.name();
+        Path workDir = spec.workDir();
         Path console = workDir.resolve(name + "-console.log");
         Path qmp = workDir.resolve(name + ".qmp");
         List<String> cmd = new ArrayList<>(List.of(qemu.toString(),
-                "-accel", "tcg,thread=multi", "-cpu", "max", "-machine", "q35", "-m", "1024", "-smp", "1",
-                "-nographic", "-no-reboot", "-monitor", "none", "-display", "none",
-                "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", append,
-                "-drive", "file=" + disk + ",format=raw,if=virtio",
+                "-accel", "tcg,thread=multi", "-cpu", "max", "-machine", "q35", "-m", String.valueOf(spec.memoryMib()),
+                "-smp", "1", "-nographic", "-monitor", "none", "-display", "none",
+                "-kernel", spec.kernel().toString(), "-initrd", spec.initrd().toString(), "-append", spec.append(),
+                "-drive", "file=" + spec.disk() + ",format=raw,if=virtio",
                 "-serial", "file:" + console,
                 "-qmp", "unix:" + qmp + ",server=on,wait=off"));
-        if (lan == null) {
-            cmd.addAll(List.of("-nic", "none"));
-        } else {
-            String end = (listen ? "listen=" : "connect=") + "127.0.0.1:" + lan.port();
-            cmd.addAll(List.of("-netdev", "socket,id=lan," + end, "-device", "virtio-net-pci,netdev=lan,mac=" + mac,
-                    // Every frame on the cable, for the post-mortem of a failed test.
-                    "-object", "filter-dump,id=capture,netdev=lan,file=" + workDir.resolve(name + "-lan.pcap")));
+        if (!spec.rebootable()) {
+            cmd.add("-no-reboot");
         }
+        if (spec.nics().isEmpty()) {
+            cmd.addAll(List.of("-nic", "none"));
+        }
+        int n = 0;
+        for (Nic nic : spec.nics()) {
+            String id = "net" + n++;
+            for (String controller : nic.controllers()) {
+                cmd.addAll(List.of("-device", controller));
+            }
+            cmd.addAll(List.of("-netdev", nic.netdev() + ",id=" + id, "-device", nic.device() + ",netdev=" + id,
+                    // Every frame on the wire, for the post-mortem of a failed test.
+                    "-object", "filter-dump,id=capture-" + id + ",netdev=" + id + ",file="
+                            + workDir.resolve(name + "-" + nic.label() + ".pcap")));
+        }
+        Files.deleteIfExists(qmp);
         cmd.addAll(extraArgs);
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(name + "-qemu.log").toFile()).start();
         QemuVm vm = new QemuVm(name, console, qmp, process);
         vm.awaitQmpSocket();
         return vm;
+    }
+
+    /** Presses the reset button: the guest restarts at once, without shutting down (needs rebootable). */
+    public void reset() throws IOException {
+        qmp("system_reset");
+    }
+
+    public boolean running() {
+        return process.isAlive();
     }
 
     public String name() {

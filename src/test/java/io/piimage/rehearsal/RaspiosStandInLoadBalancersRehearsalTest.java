@@ -1,0 +1,225 @@
+package io.piimage.rehearsal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.pipeline.Bake;
+import io.piimage.testing.DebianRootfs;
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.PackageMirror;
+import io.piimage.testing.QemuVm;
+import io.piimage.testing.StandInImage;
+import io.piimage.testing.VirtualSwitch;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rehearsal, first scenario, on the Raspberry Pi OS stand-in ({@link StandInBases#RASPIOS_TRIXIE}:
+ * Debian trixie, x86-64 under QEMU's TCG, no Pi firmware: the kernel comes from QEMU's command line with
+ * the card's own cmdline.txt arguments). A gateway and two dedicated load balancers are baked from the
+ * stand-in base and powered on in a shuffled order with delays, never the gateway first. Nothing that a
+ * card installs at boot is in the base: the cards install it from a package mirror that the test builds
+ * from Debian's .debs and signs, which is on the gateway's home side only (its uplink is a USB Ethernet
+ * adapter on QEMU's user network, restrict=on); the load balancers on the cluster LAN (a hub on
+ * 127.0.0.1) reach it only once the gateway routes for them. The control plane of the plan is never
+ * powered on: the VIP comes up without it.
+ *
+ * <p>Faults: lb1 is reset (the reset button, no shutdown) once its first phase has started; lb2 loses
+ * power (its QEMU is killed) while it installs packages, and is powered on again. Both must finish.
+ */
+@Tag("rehearsal")
+class RaspiosStandInLoadBalancersRehearsalTest {
+
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-01T00:00:00Z"), ZoneOffset.UTC);
+    /** TCG boots of three VMs on a shared 2-core machine: generous, the test reports what it took. */
+    static final Duration FIRST_BOOT = Duration.ofMinutes(40);
+
+    static final String PLAN = """
+            apiVersion: piimage/v1
+            cluster: {name: rehearsal, kubernetesVersion: "1.31"}
+            endpoint: {vip: 10.77.0.240, port: 9000, loadBalancer: dedicated}
+            network: {subnet: 10.77.0.0/24, gateway: 10.77.0.1, interface: eth0}
+            os:
+              image: raspios-trixie
+              sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
+            nodes:
+              - {name: gw, role: gateway, address: 10.77.0.1, interface: eth0, uplink: eth1}
+              - {name: lb1, role: load-balancer, address: 10.77.0.241}
+              - {name: lb2, role: load-balancer, address: 10.77.0.242}
+              - {name: cp1, role: control-plane, address: 10.77.0.251}
+            """;
+
+    static final Map<String, String> MACS = Map.of("gw", "52:54:00:77:00:01", "lb1", "52:54:00:77:00:41",
+            "lb2", "52:54:00:77:00:42");
+    /** The gateway's USB adapter: a universally administered MAC, as a real adapter has. */
+    static final String GW_UPLINK_MAC = "00:50:b6:77:00:02";
+
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path tmp;
+
+    @Test
+    void gatewayAndTwoLoadBalancersOnTheRaspiosStandInInstallFromTheMirrorSurviveAResetAndAPowerCutAndHoldOneVip()
+            throws Exception {
+        long started = System.nanoTime();
+        for (String tool : List.of("qemu-system-x86_64", "socat", "mcopy", "debugfs", "apt-ftparchive", "gpg")) {
+            ExternalTool.require(tool);
+        }
+        Path rootfs = DebianRootfs.cached(StandInBases.RASPIOS_TRIXIE);
+        log(started, "stand-in root file system ready: " + rootfs);
+
+        List<String> packages = Rehearsal.rolePackages();
+        PackageMirror mirror = PackageMirror.build(Files.createDirectories(tmp.resolve("mirror")), "trixie", rootfs,
+                packages);
+        log(started, "mirror of " + packages + " and their dependencies: " + mirror.debs().size() + " .debs");
+        StandInImage.Image base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs,
+                mirror.publicKey());
+
+        Path plan = Files.writeString(tmp.resolve("rehearsal.yaml"), PLAN);
+        Path out = tmp.resolve("out");
+        Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
+        log(started, "baked");
+
+        Map<String, String> append = new LinkedHashMap<>();
+        for (String node : MACS.keySet()) {
+            append.put(node, Rehearsal.kernelArguments(Rehearsal.bootFiles(out.resolve(node + ".img"),
+                    base.bootOffset(), tmp.resolve("baked-" + node))));
+        }
+        log(started, "kernel arguments (from the baked cmdline.txt): " + append.get("gw"));
+        Path kernel = DebianRootfs.kernel(rootfs);
+        Path initrd = DebianRootfs.initrd(rootfs);
+        int mirrorPort = mirror.serve();
+
+        try (mirror; VirtualSwitch lan = new VirtualSwitch()) {
+            Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
+            nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
+                    QemuVm.Nic.usbUplink("net=10.0.2.0/24,guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS
+                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC)));
+            nics.put("lb1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb1"))));
+            nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
+
+            // Shuffled, with delays, never the gateway first: the others must wait for it and retry.
+            long seed = Long.getLong("rehearsal.seed", System.currentTimeMillis());
+            List<String> order = new ArrayList<>(nics.keySet());
+            Collections.shuffle(order, new Random(seed));
+            if (order.get(0).equals("gw")) {
+                Collections.rotate(order, -1);
+            }
+            log(started, "power-on order " + order + " (seed " + seed + ", -Drehearsal.seed= repeats it)");
+
+            Map<String, QemuVm> vms = new LinkedHashMap<>();
+            List<QemuVm> all = new ArrayList<>();
+            try {
+                for (String node : order) {
+                    QemuVm vm = QemuVm.start(new QemuVm.Spec(node, tmp, kernel, initrd, append.get(node),
+                            out.resolve(node + ".img"), nics.get(node), true, 1024));
+                    vms.put(node, vm);
+                    all.add(vm);
+                    log(started, "powered on " + node);
+                    Thread.sleep(20_000 + new Random(seed + node.hashCode()).nextInt(20_000));
+                }
+
+                // The faults, whichever comes first: lb1's reset button once its first phase has started;
+                // lb2 loses power while it unpacks packages, and is powered on again.
+                Pattern firstPhase = Pattern.compile("piimage-firstboot\\[lb1\\]: phase \\S+: starting");
+                Pattern unpacking = Pattern.compile("Unpacking (keepalived|haproxy|curl|nftables|dnsmasq)");
+                boolean reset = false;
+                boolean cut = false;
+                long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
+                while (!reset || !cut) {
+                    if (!reset && firstPhase.matcher(vms.get("lb1").console()).find()) {
+                        vms.get("lb1").reset();
+                        reset = true;
+                        log(started, "lb1 reset during its first phase");
+                    }
+                    if (!cut && unpacking.matcher(vms.get("lb2").console()).find()) {
+                        vms.get("lb2").kill();
+                        log(started, "lb2 powered off hard while unpacking packages");
+                        Thread.sleep(5_000);
+                        QemuVm again = QemuVm.start(new QemuVm.Spec("lb2-again", tmp, kernel, initrd, append.get("lb2"),
+                                out.resolve("lb2.img"), nics.get("lb2"), true, 1024));
+                        vms.put("lb2", again);
+                        all.add(again);
+                        cut = true;
+                        log(started, "lb2 powered on again");
+                    }
+                    for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+                        assertThat(e.getValue().running()).as("%s: QEMU exited; console in %s", e.getKey(), tmp)
+                                .isTrue();
+                    }
+                    assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never started a phase"
+                            + " (%s) or lb2 never unpacked a role package (%s); consoles in %s", FIRST_BOOT, !reset,
+                            !cut, tmp).isLessThan(deadline);
+                    Thread.sleep(500);
+                }
+                QemuVm lb1 = vms.get("lb1");
+
+                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+                    e.getValue().awaitConsole("piimage-firstboot\\[" + e.getKey() + "\\]: all phases done", FIRST_BOOT);
+                    log(started, e.getKey() + " done");
+                }
+                // After the reset, the first-boot unit ran again by itself, with no ordering cycle.
+                assertThat(lb1.console()).doesNotContain("to break ordering cycle");
+
+                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+                    String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
+                    System.out.println(report);
+                    assertThat(report).as("%s: units in failed state", e.getKey()).doesNotContain("rehearsal-failed:");
+                    assertThat(report).as("%s: systemd-analyze verify of our units", e.getKey())
+                            .contains("rehearsal-verify-exit: 0").doesNotContain("rehearsal-cycle:");
+                }
+
+                // One VIP holder.
+                String s1 = Rehearsal.lastVrrpState(vms.get("lb1").console());
+                String s2 = Rehearsal.lastVrrpState(vms.get("lb2").console());
+                assertThat(List.of(s1, s2)).as("VRRP states lb1=%s lb2=%s", s1, s2)
+                        .containsExactlyInAnyOrder("MASTER", "BACKUP");
+
+                // The load balancers' packages came through the gateway from the mirror.
+                assertThat(mirror.requests()).anyMatch(r -> r.matches("GET /debian/pool/main/keepalived_.* 200"));
+
+                for (QemuVm vm : vms.values()) {
+                    vm.powerOff(Duration.ofMinutes(5));
+                }
+            } finally {
+                for (QemuVm vm : all) {
+                    vm.close();
+                }
+            }
+        }
+        for (String node : List.of("gw", "lb1", "lb2")) {
+            Map<String, byte[]> boot = Rehearsal.bootFiles(out.resolve(node + ".img"), base.bootOffset(),
+                    tmp.resolve("after-" + node));
+            String status = new String(boot.get("piimage-status.txt"), StandardCharsets.UTF_8);
+            assertThat(status).as(node).contains("node=" + node, "state=done");
+            String userData = new String(boot.get("user-data"), StandardCharsets.UTF_8);
+            assertThat(userData).as(node).startsWith("#cloud-config").contains("hostname: " + node);
+            if (!node.equals("gw")) {
+                // The finish phase took the VRRP password off the boot partition.
+                assertThat(Files.readString(out.resolve(node).resolve("user-data"))).contains("auth_pass");
+                assertThat(userData).as(node).doesNotContain("auth_pass")
+                        .doesNotContain("  - path: /etc/keepalived/keepalived.conf\n");
+            }
+        }
+        log(started, "rehearsal passed");
+    }
+
+
+    private static void log(long started, String what) {
+        System.out.printf("rehearsal +%ds: %s%n", (System.nanoTime() - started) / 1_000_000_000L, what);
+    }
+}

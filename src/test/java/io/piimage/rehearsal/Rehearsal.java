@@ -1,0 +1,121 @@
+package io.piimage.rehearsal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.piimage.testing.DebianRootfs;
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.ExternalTool.ProcessResult;
+import io.piimage.testing.QemuVm;
+import io.piimage.testing.StandInImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** What the rehearsal scenarios share: the role packages, kernel arguments, reading cards back. */
+final class Rehearsal {
+
+    private Rehearsal() {
+    }
+
+    /** Every package a card's overlays install at boot (overlays/*&#47;packages), read from the project. */
+    static List<String> rolePackages() throws IOException {
+        Path overlays = Path.of(System.getProperty("piimage.projectRoot", ".")).resolve("overlays");
+        List<String> packages = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(overlays)) {
+            for (Path list : dirs.map(d -> d.resolve("packages")).filter(Files::isRegularFile).sorted().toList()) {
+                for (String line : Files.readAllLines(list)) {
+                    String p = line.replaceAll("#.*", "").strip();
+                    if (!p.isEmpty() && !packages.contains(p)) {
+                        packages.add(p);
+                    }
+                }
+            }
+        }
+        assertThat(packages).as("overlays/*/packages").isNotEmpty();
+        return packages;
+    }
+
+    /**
+     * The kernel command line a Pi would boot this card with: its cmdline.txt (after the bake), but the
+     * console on QEMU's serial port instead of the Pi's, without Pi OS's init= (raspberrypi-sys-mods'
+     * first-boot resize, which the stand-in has not), and with a longer wait for devices.
+     */
+    static String kernelArguments(Map<String, byte[]> bootFiles) {
+        String cmdline = new String(bootFiles.get("cmdline.txt"), StandardCharsets.US_ASCII).strip();
+        List<String> args = new ArrayList<>();
+        for (String arg : cmdline.split("\\s+")) {
+            if (!arg.startsWith("console=") && !arg.startsWith("init=") && !arg.equals("quiet")
+                    && !arg.equals("splash")) {
+                args.add(arg);
+            }
+        }
+        // TCG on a shared machine: udev's coldplug can take minutes, longer than systemd's 90 s wait for
+        // a device such as the boot partition; a Pi is not that slow. systemd-ssh-generator probes
+        // AF_VSOCK, which loads the VM socket modules a Pi has no use for; under TCG that pushed the
+        // generators past systemd's limit and PID 1 froze ("Failed to start up manager"). Starved of CPU,
+        // even journald missed its 90 s start timeout: the default for every unit is raised too.
+        args.addAll(List.of("console=ttyS0", "panic=-1", "systemd.journald.forward_to_console=1",
+                "systemd.default_device_timeout_sec=900", "systemd.default_timeout_start_sec=900",
+                "systemd.ssh_auto=0"));
+        return String.join(" ", args);
+    }
+
+    /** Every file of a card's boot partition, copied out with mtools (the card must be powered off). */
+    static Map<String, byte[]> bootFiles(Path img, long offset, Path dest) throws IOException {
+        Files.createDirectories(dest);
+        ProcessResult r = ExternalTool.run(Duration.ofMinutes(2), List.of("env", "MTOOLS_SKIP_CHECK=1", "mcopy", "-s",
+                "-n", "-i", img + "@@" + offset, "::/", dest + "/"), null);
+        assertThat(r.exitCode()).as("mcopy from %s\n%s", img, r.output()).isZero();
+        Map<String, byte[]> out = new TreeMap<>();
+        try (Stream<Path> all = Files.walk(dest)) {
+            for (Path p : all.filter(Files::isRegularFile).toList()) {
+                out.put(dest.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
+    /** The base card of a stand-in: its boot files as the distribution ships them, the mirror's key. */
+    static StandInImage.Image raspiosBase(Path dir, Path rootfs, String mirrorKey) throws IOException {
+        Map<String, byte[]> boot = new TreeMap<>();
+        boot.put("cmdline.txt", ("console=serial0,115200 console=tty1 " + DebianRootfs.Layout.RASPIOS.rootArgument
+                + " rootfstype=ext4 fsck.repair=yes rootwait quiet init=/usr/lib/raspberrypi-sys-mods/firstboot\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        boot.put("config.txt", "[all]\narm_64bit=1\nauto_initramfs=1\ndtparam=audio=on\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("issue.txt", "Raspberry Pi reference (rehearsal stand-in)\n".getBytes(StandardCharsets.US_ASCII));
+        // pi-gen puts default NoCloud files on bootfs; the node's must replace them.
+        boot.put("user-data", "#cloud-config\nhostname: raspberrypi\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("meta-data", "instance-id: rpios-image\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("network-config", "network:\n  version: 2\n".getBytes(StandardCharsets.US_ASCII));
+        return StandInImage.build(dir, DebianRootfs.Layout.RASPIOS, rootfs, boot,
+                Map.of(StandInBases.MIRROR_KEY_PATH, mirrorKey));
+    }
+
+    private static final Pattern VRRP_STATE = Pattern.compile("_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");
+
+    static String lastVrrpState(String console) {
+        Matcher m = VRRP_STATE.matcher(console);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
+    }
+
+    /** The test hook's report (StandInBases.REPORT_SCRIPT) from a console, the last one printed. */
+    static String report(QemuVm vm, Duration timeout) throws IOException, InterruptedException {
+        Matcher end = vm.awaitConsole("rehearsal-report: end", timeout);
+        String console = vm.console();
+        int begin = console.lastIndexOf("rehearsal-report: begin", end.start());
+        return console.substring(begin, end.end());
+    }
+}

@@ -1,0 +1,121 @@
+package io.piimage.rehearsal;
+
+import io.piimage.testing.DebianRootfs;
+import io.piimage.testing.DebianRootfs.Layout;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The rehearsal's stand-in bases: Debian root file systems dressed as the distributions a card is baked
+ * from, with nothing preinstalled that a card installs at boot (keepalived, HAProxy, nftables, dnsmasq,
+ * curl, containerd...: see overlays/*&#47;packages). Their apt sources name the rehearsal's own package
+ * mirror at {@link #MIRROR_ADDRESS}, which only the home side of the gateway reaches.
+ */
+final class StandInBases {
+
+    /** The package mirror's address on the home LAN (QEMU user networking forwards it to the test). */
+    static final String MIRROR_ADDRESS = "10.0.2.100";
+    static final String MIRROR_URL = "http://" + MIRROR_ADDRESS + "/debian";
+    /** Where the mirror's signing key goes in a card's base (apt trusts every key in trusted.gpg.d). */
+    static final String MIRROR_KEY_PATH = "/etc/apt/trusted.gpg.d/piimage-rehearsal-mirror.asc";
+
+    /**
+     * The test hook: once the first boot is done, print on the serial console the units in failed state
+     * and what {@code systemd-analyze verify} says of our units, with cloud-init's and the boot target
+     * (an ordering cycle between them is a defect a real card would hit on its next boot).
+     */
+    static final String REPORT_SCRIPT = """
+            #!/bin/sh
+            # Rehearsal test hook (not part of any real card): report the node's units on the console.
+            exec >/dev/ttyS0 2>&1
+            sleep 5
+            echo "rehearsal-report: begin $(hostname)"
+            systemctl --failed --no-legend --plain | sed 's/^/rehearsal-failed: /'
+            units=$(ls /etc/systemd/system/piimage-*.service /etc/systemd/system/piimage-*.timer 2>/dev/null)
+            systemd-analyze verify $units /usr/lib/systemd/system/multi-user.target \\
+              /usr/lib/systemd/system/cloud-final.service >/run/rehearsal-verify 2>&1
+            echo "rehearsal-verify-exit: $?"
+            sed 's/^/rehearsal-verify: /' /run/rehearsal-verify
+            journalctl -b --no-pager -o cat | grep -iE 'ordering cycle|to break ordering' | sed 's/^/rehearsal-cycle: /'
+            echo "rehearsal-report: end"
+            """;
+
+    static final String REPORT_PATH_UNIT = """
+            # Rehearsal test hook (not part of any real card): report once the first boot is done.
+            [Unit]
+            Description=Rehearsal report after piimage's first boot
+
+            [Path]
+            PathExists=/var/lib/piimage/done
+
+            [Install]
+            WantedBy=paths.target
+            """;
+
+    static final String REPORT_SERVICE_UNIT = """
+            [Unit]
+            Description=Rehearsal report after piimage's first boot
+
+            [Service]
+            Type=oneshot
+            ExecStart=/usr/local/libexec/rehearsal-report
+            """;
+
+    /**
+     * The Raspberry Pi OS stand-in: Debian trixie, which Pi OS trixie is built on (cloud-init 25.1,
+     * netplan rendering to NetworkManager, systemd 257 with its stock .link files, udev), laid out as
+     * pi-gen lays out Pi OS Lite: NoCloud seeded from /boot/firmware by pi-gen's 99_raspberry-pi.cfg,
+     * netplan handing every device to NetworkManager (pi-gen's 00-network-manager-all.yaml), interface
+     * names kept ethN by masking 99-default.link and 73-usb-net-by-mac.link (what raspi-config's
+     * net-names setting checks), a {@code pi} user, sshd installed but disabled (pi-gen's ENABLE_SSH=0).
+     * Differences from a real Pi OS image: x86-64 and Debian's own kernel (QEMU loads it from outside, no
+     * Pi firmware reads config.txt or cmdline.txt), no raspberrypi-sys-mods (no first-boot resize, no
+     * userconfig wizard, no regenerated SSH host keys: debootstrap's are shared by every card), no
+     * rpi-swap, and the rehearsal's test hook unit.
+     */
+    static final DebianRootfs.Recipe RASPIOS_TRIXIE = new DebianRootfs.Recipe("raspios-trixie-standin", "trixie",
+            Layout.RASPIOS,
+            List.of("linux-image-amd64", "cloud-init", "systemd-sysv", "systemd-timesyncd", "udev", "dbus", "kmod",
+                    "iproute2", "procps", "netplan.io", "network-manager", "openssh-server", "sudo",
+                    "ca-certificates"),
+            raspiosFiles(),
+            List.of("useradd -m -s /bin/bash -G adm,dialout,cdrom,audio,users,sudo,video,plugdev pi && passwd -l pi",
+                    "systemctl disable ssh.service",
+                    "ln -sf /dev/null /etc/systemd/network/99-default.link",
+                    "ln -sf /dev/null /etc/systemd/network/73-usb-net-by-mac.link",
+                    // The initramfs's udev names the NICs first: it must see the masks too.
+                    "update-initramfs -u -k all",
+                    "chmod 600 /usr/lib/netplan/00-network-manager-all.yaml",
+                    "rm -f /etc/apt/sources.list.d/*",
+                    "chmod 755 /usr/local/libexec/rehearsal-report",
+                    "systemctl enable rehearsal-report.path"));
+
+    private static Map<String, String> raspiosFiles() {
+        String boot = "PARTUUID=" + Layout.DISK_ID;
+        Map<String, String> files = new TreeMap<>();
+        files.put("etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg", """
+                # configure cloud-init with NoCloud (as pi-gen's stage2/04-cloud-init installs it)
+                datasource_list: [ NoCloud, None ]
+                datasource:
+                  NoCloud:
+                    seedfrom: file:///boot/firmware
+                ssh_deletekeys: false
+                ssh_genkeytypes: []
+                """);
+        files.put("usr/lib/netplan/00-network-manager-all.yaml", "network:\n  version: 2\n  renderer: NetworkManager\n");
+        files.put("etc/fstab", "proc\t/proc\tproc\tdefaults\t0\t0\n"
+                + boot + "-01\t/boot/firmware\tvfat\tdefaults\t0\t2\n"
+                + boot + "-02\t/\text4\tdefaults,noatime\t0\t1\n");
+        files.put("etc/hostname", "raspberrypi\n");
+        files.put("etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n");
+        files.put("etc/apt/sources.list", "deb " + MIRROR_URL + " trixie main\n");
+        files.put("usr/local/libexec/rehearsal-report", REPORT_SCRIPT);
+        files.put("etc/systemd/system/rehearsal-report.path", REPORT_PATH_UNIT);
+        files.put("etc/systemd/system/rehearsal-report.service", REPORT_SERVICE_UNIT);
+        return files;
+    }
+
+    private StandInBases() {
+    }
+}
