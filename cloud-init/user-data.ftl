@@ -37,6 +37,8 @@ disable_root: true
 <#if secrets.sshHostKeys?has_content>
 # The node's SSH host keys, made by the bake and kept in the secrets directory (known_hosts in the
 # output lists them). The first boot removes this block, with the private halves, from this file.
+# Only these types: cloud-init would otherwise make an RSA key at boot that known_hosts cannot list.
+ssh_genkeytypes: [<#list secrets.sshHostKeys as key>${key.type}<#sep>, </#list>]
 ssh_deletekeys: true
 ssh_keys:
 <#list secrets.sshHostKeys as key>

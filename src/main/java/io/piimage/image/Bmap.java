@@ -174,6 +174,10 @@ public final class Bmap {
 
     /** Writes {@code <image>.bmap} beside {@code image} (uncompressed, before any compression) and returns it. */
     public Path writeBeside(Path image, Path bmapFile, Hashes baseHashes) throws IOException {
+        // Owner-only like every output of a bake (its checksums say which blocks hold a control plane's keys).
+        Files.deleteIfExists(bmapFile);
+        Files.createFile(bmapFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         Files.writeString(bmapFile, render(image, baseHashes), StandardCharsets.UTF_8);
         return bmapFile;
     }

@@ -66,8 +66,8 @@ class FinishPhaseScrubsInPlaceTest {
         for (Path scrubbed : List.of(seed, copy)) {
             String text = Files.readString(scrubbed);
             assertThat(text).doesNotContain(password).doesNotContain(privateKeyLine).doesNotContainPattern("(?m)^ssh_keys:")
-                    .doesNotContain("PRIVATE KEY").doesNotContain("  - path: /etc/keepalived/keepalived.conf\n")
-                    .contains("#cloud-config", "hostname: lb1", "  - path: /etc/haproxy/haproxy.cfg\n", "ssh_deletekeys: true")
+                    .doesNotContain("PRIVATE KEY").doesNotContain("  - path: \"/etc/keepalived/keepalived.conf\"\n")
+                    .contains("#cloud-config", "hostname: lb1", "  - path: \"/etc/haproxy/haproxy.cfg\"\n", "ssh_deletekeys: true")
                     .doesNotContainPattern("#\\s{8,}\\n");
             ProcessResult schema = ExternalTool.run(Duration.ofSeconds(120), List.of(cloudInit.toString(), "schema", "-c",
                     scrubbed.toString()), dir);

@@ -65,7 +65,7 @@ class PlanFuzzTest {
             Path plan = dir.resolve("base" + i + ".yaml");
             Files.writeString(plan, bases.get(i));
             Path secretsDir = dir.resolve("secrets" + i);
-            CliRunner.Run made = CliRunner.piimage("bake", plan.toString(), "-q", "--secrets", secretsDir.toString(),
+            CliRunner.Run made = CliRunner.piimage("bake", plan.toString(), "-q", "--secrets", secretsDir.toString(), "--init-secrets",
                     "-o", dir.resolve("made" + i).toString());
             assertThat(made.exitCode()).as(made.err()).isZero();
             secrets.add(secretsDir);
