@@ -130,6 +130,8 @@ final class BakedNodes {
             Files.writeString(instance.resolve("obj.pkl"), "pickled datasource with the raw user-data\n");
             Files.writeString(instance.resolve("scripts/runcmd"), "#!/bin/sh\n");
             Files.createSymbolicLink(root.resolve("var/lib/cloud/instance"), instance);
+            // cloud-init's final stage has finished on this boot (90-finish waits for it).
+            write(root, "run/cloud-init/result.json", "{\"v1\": {\"datasource\": \"DataSourceNoCloud\", \"errors\": []}}\n");
             write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
             write(root, "proc/sys/net/ipv4/ip_forward", "1\n");
             // The kernel's network interfaces: the ones the plan names for this node (phase 05-interfaces).

@@ -57,8 +57,12 @@ class FinishPhaseScrubsInPlaceTest {
         String copyBlocks = firstBlock(filefrag, copy);
         long inode = (long) Files.getAttribute(seed, "unix:ino");
 
-        ProcessResult first = finish(root);
+        // After a power cut the phase can run before cloud-init's final stage, which still reads its
+        // cache: it waits until cloud-init says it has finished this boot (result.json in /run).
+        ProcessResult first = finish(root, "mkdir -p \"$1/run/cloud-init\"; (sleep 3; touch \"$1/run/cloud-init/result.json\") &");
         assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.stderr()).contains("waiting for cloud-init's final stage to finish before scrubbing its copies (0s)")
+                .doesNotContain("scrubbing its copies anyway");
         assertThat(first.stderr()).contains("overwrote 2 secret entries of /boot/firmware/user-data in place",
                 "overwrote 2 secret entries of /var/lib/cloud/instance/user-data.txt in place",
                 "overwrote and removed cloud-init's copy /var/lib/cloud/instance/obj.pkl",
@@ -102,9 +106,14 @@ class FinishPhaseScrubsInPlaceTest {
     }
 
     private ProcessResult finish(Path root) {
+        return finish(root, "");
+    }
+
+    /** The real phase in {@code root}, after {@code before} (bash; $1 is the root). */
+    private ProcessResult finish(Path root, String before) {
         Path script = Project.root().resolve("overlays/common/usr/local/lib/piimage/phases/90-finish.sh");
         return ExternalTool.run(Duration.ofSeconds(60), List.of(ExternalTool.require("bash").toString(), "-c",
-                "set -euo pipefail; ROOT=\"$1\"; PIIMAGE_BOOT_MOUNT=/boot/firmware;"
+                "set -euo pipefail; " + before + " ROOT=\"$1\"; PIIMAGE_BOOT_MOUNT=/boot/firmware;"
                         + " log() { echo \"$*\" >&2; }; fail() { echo \"error: $*\" >&2; return 1; };"
                         + " . \"$2\"; phase_finish", "finish", root.toString(), script.toString()), dir);
     }

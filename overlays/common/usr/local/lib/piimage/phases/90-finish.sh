@@ -19,6 +19,7 @@
 
 phase_finish() {
   local file dir boot="$ROOT$PIIMAGE_BOOT_MOUNT"
+  await_cloud_init
   scrub_in_place "$boot/user-data"
   trim_free_space "$boot"
   shopt -s nullglob
@@ -40,6 +41,25 @@ phase_finish() {
   done
   shopt -u nullglob
   sync
+}
+
+# cloud-init reads its cached copies (obj.pkl) until its final stage ends, which it records in
+# /run/cloud-init/result.json, anew on every boot. After a reboot or a power cut this unit starts by
+# itself before cloud-final does; removing the cache under it made cloud-final fall back to
+# DataSourceNone (seen in the QEMU boot test). So wait, bounded, and go on regardless.
+await_cloud_init() {
+  local waited=0 limit="${PIIMAGE_CLOUD_INIT_WAIT:-900}"
+  while [[ ! -e "$ROOT/run/cloud-init/result.json" ]]; do
+    if ((waited >= limit)); then
+      log "cloud-init's final stage has not finished after ${waited}s; scrubbing its copies anyway"
+      return 0
+    fi
+    if ((waited % 60 == 0)); then
+      log "waiting for cloud-init's final stage to finish before scrubbing its copies (${waited}s)"
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
 }
 
 # True when a user-data file still holds a secret piimage put there.
