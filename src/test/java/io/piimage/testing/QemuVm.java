@@ -139,7 +139,8 @@ public final class QemuVm implements AutoCloseable {
                 "-accel", "tcg,thread=multi", "-cpu", "max", "-machine", "q35", "-m", String.valueOf(spec.memoryMib()),
                 "-smp", "1", "-nographic", "-monitor", "none", "-display", "none",
                 "-kernel", spec.kernel().toString(), "-initrd", spec.initrd().toString(), "-append", spec.append(),
-                "-drive", "file=" + spec.disk() + ",format=raw,if=virtio",
+                // discard=unmap: a trim really frees the blocks (reads give zeros), as on an SD card that supports it.
+                "-drive", "file=" + spec.disk() + ",format=raw,if=virtio,discard=unmap",
                 "-serial", "file:" + console,
                 "-qmp", "unix:" + qmp + ",server=on,wait=off"));
         if (!spec.rebootable()) {

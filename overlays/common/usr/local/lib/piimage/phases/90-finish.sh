@@ -41,6 +41,10 @@ phase_finish() {
   done
   shopt -u nullglob
   sync
+  # cloud-init rewrites its cache (obj.pkl, with the secrets) by a new file on every boot, so a node
+  # that rebooted during its first boot (10-prepare's reboot, a power cut) has older copies in freed
+  # blocks of the root file system, out of shred's reach: discard the free space there too.
+  trim_free_space "$ROOT/"
 }
 
 # cloud-init reads its cached copies (obj.pkl) until its final stage ends, which it records in
