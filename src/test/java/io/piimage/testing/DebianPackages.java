@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -129,16 +128,9 @@ public final class DebianPackages {
             if (r.exitCode() != 0) {
                 fail("dpkg-deb -x " + deb + " failed:\n" + r.output());
             }
-            try {
-                Files.move(building, done, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileSystemException e) {
-                if (!Files.isDirectory(done)) {
-                    throw e;
-                }
-                // Another test extracted the same package first.
-            }
+            DebianRootfs.publish(building, done);
         } finally {
-            deleteTree(building);
+            DebianRootfs.deleteTree(building);
         }
         return done;
     }
@@ -203,17 +195,6 @@ public final class DebianPackages {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().startsWith(pkg + "_")
                     && p.getFileName().toString().endsWith(".deb")).max(Comparator.naturalOrder());
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -155,14 +155,7 @@ public final class DebianRootfs {
                     fail("in the " + recipe.name() + " chroot, `" + command + "` failed:\n" + c.output());
                 }
             }
-            try {
-                Files.move(building, done, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.FileSystemException e) {
-                if (!Files.isDirectory(done)) {
-                    throw e;
-                }
-                // Another run finished the same build first: use its copy.
-            }
+            publish(building, done);
         } finally {
             deleteTree(building);
         }
@@ -209,7 +202,21 @@ public final class DebianRootfs {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    /**
+     * Renames a finished tree into its cached place, atomically, so an interrupted build never looks
+     * finished; when another run published the same tree first, its copy is used.
+     */
+    static void publish(Path building, Path done) throws IOException {
+        try {
+            Files.move(building, done, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.FileSystemException e) {
+            if (!Files.isDirectory(done)) {
+                throw e;
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
