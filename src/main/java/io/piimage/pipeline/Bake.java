@@ -150,7 +150,9 @@ public final class Bake {
         // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
         // host keys made for nodes that have none.
         ClusterSecrets secrets = stored.withLeavesRenewed(clock.instant(), random)
-                .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random);
+                .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random)
+                .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
+                        clock.instant(), random);
 
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);

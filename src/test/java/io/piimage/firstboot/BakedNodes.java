@@ -44,10 +44,15 @@ final class BakedNodes {
 
     /** Bakes {@code planYaml} (written to dir/NAME.yaml) into dir/out. */
     static BakedNodes bake(Path dir, String name, String planYaml) {
+        return bake(dir, name, planYaml, CLOCK);
+    }
+
+    /** The same at another time (a later bake of a grown plan, with the same secrets). */
+    static BakedNodes bake(Path dir, String name, String planYaml, Clock clock) {
         try {
             Path plan = dir.resolve(name + ".yaml");
             Files.writeString(plan, planYaml);
-            return new BakedNodes(dir, Bake.builder(plan).output(dir.resolve("out")).clock(CLOCK).build().run());
+            return new BakedNodes(dir, Bake.builder(plan).output(dir.resolve("out")).clock(clock).build().run());
         } catch (Exception e) {
             throw new IllegalStateException("bake failed: " + e.getMessage(), e);
         }

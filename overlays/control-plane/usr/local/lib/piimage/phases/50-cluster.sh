@@ -4,8 +4,8 @@
 #  - the first control plane of the plan waits until the endpoint accepts connections (its load
 #    balancer is up), then initialises the cluster with `kubeadm init` -- unless a cluster already
 #    answers (this card was re-flashed), which it joins like any other control plane; after init it
-#    installs the CNI and starts the join watch (labels, and deletes the bootstrap token once every
-#    planned node has joined);
+#    deletes the bootstrap token init made (every node joins with its own join certificate, in
+#    /etc/piimage/kubeadm/discovery.conf), installs the CNI and starts the join watch (labels);
 #  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
 #    `kubeadm join` with its JoinConfiguration (controlPlane section: a control-plane join; with
 #    --config kubeadm does not accept the --control-plane flag itself), then releases the lock;
@@ -30,6 +30,7 @@ phase_cluster() {
     become_member
   fi
   if [[ -e "$STATE_DIR/initialised" ]]; then
+    delete_bootstrap_token
     install_cni
   fi
   if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
@@ -94,7 +95,6 @@ init_cluster() {
 join_control_plane() {
   join_lock_acquire
   join_membership_ready
-  ensure_bootstrap_token
   log "kubeadm join (control plane, advertising $PIIMAGE_ADDRESS)"
   if ! kubeadm join --config "$ROOT/etc/piimage/kubeadm/join.yaml"; then
     kubeadm_reset
@@ -107,24 +107,20 @@ join_control_plane() {
   log "kubeadm join: done"
 }
 
-# The first control plane deletes the bootstrap token once every planned node has joined, so a card
-# re-flashed later would find it gone. A control plane holds the cluster CA: it mints itself a
-# short-lived admin kubeconfig and re-creates the prebaked token with a short ttl (a no-op while the
-# token still exists).
-ensure_bootstrap_token() {
-  local kubeconfig="$STATE_DIR/rejoin.conf" cluster="$STATE_DIR/kubeadm-cluster.yaml" token output
-  token="$(cat "$ROOT/etc/piimage/bootstrap-token")"
-  kubeadm_config "$ROOT/etc/piimage/kubeadm/cluster.yaml" "$cluster"
-  install -m 0600 /dev/null "$kubeconfig"
-  if ! kubeadm kubeconfig user --config "$cluster" \
-    --client-name "piimage-rejoin-$PIIMAGE_NODE" --org kubeadm:cluster-admins --validity-period 1h >"$kubeconfig"; then
-    log "cannot mint a kubeconfig to check the bootstrap token; joining anyway"
-  elif output="$(kubeadm token create "$token" --ttl 2h --kubeconfig "$kubeconfig" 2>&1)"; then
-    log "bootstrap token ${token%%.*} re-created for 2 h (it had been deleted after the first assembly)"
-  elif [[ "$output" != *"already exists"* ]]; then
-    log "cannot re-create the bootstrap token: $output"
+# kubeadm init always makes a bootstrap token (its bootstrap-token phase also creates the RBAC that
+# join certificates rely on). No node needs it: every card joins with its own short-lived join
+# certificate. So it goes right after init; "not found" on a second run means it is already gone.
+delete_bootstrap_token() {
+  local id output kubeconfig="$ROOT/etc/kubernetes/admin.conf"
+  [[ ! -e "$STATE_DIR/token-deleted" ]] || return 0
+  id="$(cut -d. -f1 "$ROOT/etc/piimage/bootstrap-token")"
+  if ! output="$(kubeadm token delete --kubeconfig "$kubeconfig" "$id" 2>&1)"; then
+    if kubeadm token list --kubeconfig "$kubeconfig" | grep -q "^$id\."; then
+      fail "cannot delete the bootstrap token $id: $output"
+    fi
   fi
-  rm -f "$kubeconfig"
+  touch "$STATE_DIR/token-deleted"
+  log "bootstrap token $id deleted: nodes join with their own join certificates"
 }
 
 install_cni() {
