@@ -53,6 +53,11 @@ final class BakeCommand implements Callable<Integer> {
                 "(The default secrets directory needs no flag.)"})
     boolean initSecrets;
 
+    @Option(names = "--restore-from", paramLabel = "FILE",
+            description = {"An etcd snapshot (piimage snapshot) for the first control plane's card: it restores it",
+                "before kubeadm init, so the cluster starts from it; the others join as usual."})
+    Path restoreFrom;
+
     @Option(names = "--templates", paramLabel = "DIR",
             description = "A directory whose cloud-init/ and overlays/ templates override the packaged ones.")
     Path templates;
@@ -112,6 +117,7 @@ final class BakeCommand implements Callable<Integer> {
                     .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
                     .secretsDir(secrets)
                     .initSecrets(initSecrets)
+                    .restoreFrom(restoreFrom)
                     .templatesDir(templates)
                     .events(event -> {
                         if (bar != null) {

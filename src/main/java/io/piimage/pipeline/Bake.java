@@ -57,6 +57,7 @@ public final class Bake {
     private final boolean checksums;
     private final String imageProfile;
     private final ProgressListener progress;
+    private final Path restoreFrom;
 
     private Bake(Builder builder) {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
@@ -71,6 +72,7 @@ public final class Bake {
         this.checksums = builder.checksums;
         this.imageProfile = builder.imageProfile;
         this.progress = builder.progress;
+        this.restoreFrom = builder.restoreFrom;
     }
 
     public static Builder builder(Path planFile) {
@@ -154,7 +156,7 @@ public final class Bake {
                 .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
                         clock.instant(), random);
 
-        List<NodeCard> cards = render(plan, secrets, profiles, templates);
+        List<NodeCard> cards = RestoreSnapshot.onFirstControlPlane(plan, render(plan, secrets, profiles, templates), restoreFrom);
         FileTree tree = outputTree(plan, secrets, cards);
 
         try (OutputLock lock = lock(target)) {
@@ -310,6 +312,7 @@ public final class Bake {
         private Path output;
         private Path secretsDir;
         private boolean initSecrets;
+        private Path restoreFrom;
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
@@ -331,6 +334,12 @@ public final class Bake {
 
         public Builder secretsDir(Path secretsDir) {
             this.secretsDir = secretsDir;
+            return this;
+        }
+
+        /** An etcd snapshot the first control plane restores before kubeadm init (null: an empty cluster). */
+        public Builder restoreFrom(Path snapshot) {
+            this.restoreFrom = snapshot;
             return this;
         }
 

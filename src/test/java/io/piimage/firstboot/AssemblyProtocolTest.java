@@ -92,7 +92,12 @@ class AssemblyProtocolTest {
 
         /** With LAN hosts for {@code laterControlPlanes} and {@code laterWorkers} more, planned only later. */
         Cluster(int controlPlaneCount, int workerCount, int laterControlPlanes, int laterWorkers) {
-            baked = BakedNodes.bake(dir, "pa-proto", plan(controlPlaneCount, workerCount));
+            this(controlPlaneCount, workerCount, laterControlPlanes, laterWorkers, null);
+        }
+
+        /** Baked with {@code bake --restore-from restoreFrom} (null: none). */
+        Cluster(int controlPlaneCount, int workerCount, int laterControlPlanes, int laterWorkers, Path restoreFrom) {
+            baked = BakedNodes.bake(dir, "pa-proto", plan(controlPlaneCount, workerCount), BakedNodes.CLOCK, restoreFrom);
             Map<String, String> hosts = new LinkedHashMap<>();
             hosts.put("lb", address(10));
             for (int i = 1; i <= controlPlaneCount; i++) {
@@ -375,6 +380,71 @@ class AssemblyProtocolTest {
                     "PA_SHARED=" + cluster.lan.shared, "kubeadm", "join", "--config", old + "/etc/piimage/kubeadm/join.yaml"));
             assertThat(refused.exitCode()).as(refused.output()).isNotZero();
             assertThat(refused.stderr()).contains("Unauthorized", "expired");
+        }
+    }
+
+    /**
+     * {@code bake --restore-from}: a snapshot of a real etcd holding keys goes onto the first control
+     * plane's card only; its first boot checks it, restores it into /var/lib/etcd (etcdutl from the etcd
+     * image, here the host's real etcd tool behind a ctr stand-in), kubeadm init runs over it (the
+     * stand-in starts the REAL etcd on the restored data), and the other control planes join that
+     * cluster: the keys are read back through the assembled cluster, and the snapshot left the card.
+     */
+    @Test
+    void aClusterBakedWithRestoreFromStartsFromTheSnapshotAndTheOthersJoinIt_kubeadmStandIn() throws Exception {
+        Path snapshot = snapshotOfAnEtcdWithKeys();
+        try (Cluster cluster = new Cluster(3, 0, 0, 0, snapshot)) {
+            assertThat(cluster.root("cp1").resolve("boot/firmware/piimage-restore.db")).exists();
+            assertThat(cluster.root("cp2").resolve("boot/firmware/piimage-restore.db")).doesNotExist();
+            cluster.start(cluster.kubernetesNodes);
+            Map<String, Integer> codes = cluster.await(cluster.kubernetesNodes, Duration.ofSeconds(150));
+            assertThat(codes.values()).as(cluster.logs()).hasSize(3).containsOnly(0);
+            assertThat(cluster.log("cp1")).contains("restoring etcd from the card's snapshot", "etcd restored into /var/lib/etcd",
+                    "removed the etcd snapshot from the boot partition");
+            assertThat(Files.readString(cluster.root("cp1").resolve("stand-in-calls.log")))
+                    .contains("--ignore-preflight-errors=DirAvailable--var-lib-etcd", "etcdutl snapshot restore");
+            assertThat(cluster.root("cp1").resolve("boot/firmware/piimage-restore.db")).doesNotExist();
+            assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");
+            Path r = cluster.root("cp2");
+            ProcessResult get = cluster.lan.exec("lb", Duration.ofSeconds(20), List.of("etcdctl",
+                    "--endpoints=https://" + cluster.lan.hosts.get("cp3") + ":2379",
+                    "--cacert=" + r.resolve("etc/kubernetes/pki/etcd/ca.crt"),
+                    "--cert=" + r.resolve("etc/piimage/pki/etcd-client.crt"),
+                    "--key=" + r.resolve("etc/piimage/pki/etcd-client.key"),
+                    "get", "/registry/restored/key-7", "--print-value-only"));
+            assertThat(get.stdout().strip()).as(get.output()).isEqualTo("value-7");
+        }
+    }
+
+    /** A snapshot (etcdctl snapshot save) of a throwaway real etcd on loopback holding /registry/restored/key-0..9. */
+    Path snapshotOfAnEtcdWithKeys() throws Exception {
+        int client = EtcdSnapshotTest.freePort();
+        int peer = EtcdSnapshotTest.freePort();
+        String endpoint = "http://127.0.0.1:" + client;
+        Process etcd = new ProcessBuilder("etcd", "--name", "old", "--data-dir", dir + "/old-etcd",
+                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+                "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                "--initial-cluster", "old=http://127.0.0.1:" + peer).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("old-etcd.log").toFile()).start();
+        try {
+            ProcessResult put = null;
+            for (int i = 0; i < 100 && (put == null || put.exitCode() != 0); i++) {
+                Thread.sleep(200);
+                put = ExternalTool.run(Duration.ofSeconds(10), List.of("etcdctl", "--endpoints=" + endpoint, "put", "/registry/restored/key-0",
+                        "value-0"), dir);
+            }
+            assertThat(put.exitCode()).as(put.output()).isZero();
+            for (int i = 1; i < 10; i++) {
+                assertThat(ExternalTool.run(Duration.ofSeconds(10), List.of("etcdctl", "--endpoints=" + endpoint, "put",
+                        "/registry/restored/key-" + i, "value-" + i), dir).exitCode()).isZero();
+            }
+            Path file = dir.resolve("old.db");
+            ProcessResult save = ExternalTool.run(Duration.ofSeconds(30), List.of("etcdctl", "--endpoints=" + endpoint, "snapshot",
+                    "save", file.toString()), dir);
+            assertThat(save.exitCode()).as(save.output()).isZero();
+            return file;
+        } finally {
+            etcd.destroyForcibly();
         }
     }
 

@@ -9,6 +9,8 @@
 #  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
 #    `kubeadm join` with its JoinConfiguration (controlPlane section: a control-plane join; with
 #    --config kubeadm does not accept the --control-plane flag itself), then releases the lock;
+#  - a first control plane whose card carries an etcd snapshot (bake --restore-from) restores it into
+#    /var/lib/etcd before kubeadm init, which then runs over the existing data (see restore_snapshot);
 #  - every control plane then enables its maintenance timers (etcd snapshots, certificate renewal).
 # A failed kubeadm step is undone with `kubeadm reset -f`; the runner backs off and retries.
 # shellcheck source=/dev/null
@@ -17,6 +19,8 @@
 . "$ROOT/usr/local/lib/piimage/cluster.sh"
 # shellcheck source=/dev/null
 . "$ROOT/usr/local/lib/piimage/join-lock.sh"
+# shellcheck source=/dev/null
+. "$ROOT/usr/local/lib/piimage/snapshot.sh"
 
 CRI_SOCKET=unix:///var/run/containerd/containerd.sock
 
@@ -84,10 +88,19 @@ cni_images() {
 }
 
 init_cluster() {
-  local config="$STATE_DIR/kubeadm-init.yaml"
+  local config="$STATE_DIR/kubeadm-init.yaml" ignore=()
   kubeadm_config "$ROOT/etc/piimage/kubeadm/init.yaml" "$config"
+  if restore_snapshot; then
+    # kubeadm's documented way to initialise over restored etcd data.
+    ignore=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+  fi
   log "kubeadm init (Kubernetes $(kubeadm version -o short), endpoint $PIIMAGE_ENDPOINT)"
-  kubeadm init --config "$config" || kubeadm_failed "kubeadm init"
+  kubeadm init --config "$config" "${ignore[@]}" || kubeadm_failed "kubeadm init"
+  if [[ -e "$RESTORE_FILE" ]]; then
+    # The snapshot holds every Secret of the cluster: it leaves the FAT boot partition once used.
+    shred -u "$RESTORE_FILE" 2>/dev/null || rm -f "$RESTORE_FILE"
+    log "removed the etcd snapshot from the boot partition"
+  fi
   touch "$KUBEADM_DONE" "$STATE_DIR/initialised"
   log "kubeadm init: done"
 }
@@ -105,6 +118,35 @@ join_control_plane() {
   join_member_is_voter || log "warning: this node is not (yet) a voting etcd member"
   join_lock_release
   log "kubeadm join: done"
+}
+
+RESTORE_FILE="$BOOT_DIR/piimage-restore.db"
+
+# bake --restore-from puts an etcd snapshot on the first control plane's boot partition. Before kubeadm
+# init it is checked (bbolt database, SHA-256 trailer) and restored into a new /var/lib/etcd with
+# etcdutl from the etcd image kubeadm runs (pulled above; a kubeadm node has no etcd tools), as this
+# node's single member with the name and peer URL kubeadm's etcd manifest gives it. Every attempt
+# restores afresh (a failed init is reset, which empties /var/lib/etcd). Returns 1 without a snapshot.
+restore_snapshot() {
+  local copy="$STATE_DIR/restore.db" version image
+  [[ -f "$RESTORE_FILE" ]] || return 1
+  snapshot_complete "$RESTORE_FILE" \
+    || fail "$RESTORE_FILE is not a complete etcd snapshot (bbolt database with its SHA-256); bake again with a good one"
+  version="$(kubeadm version -o short)" || fail "kubeadm version failed"
+  image="$(kubeadm config images list --kubernetes-version "$version" | grep -m1 '/etcd:')" \
+    || fail "kubeadm names no etcd image for $version"
+  install -m 0600 "$RESTORE_FILE" "$copy"
+  rm -rf "$ROOT/var/lib/etcd"
+  log "restoring etcd from the card's snapshot ($(stat -c %s "$copy") bytes) with etcdutl of $image"
+  ctr -n k8s.io run --rm --net-host \
+    --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
+    "$image" "piimage-restore-$$" etcdutl snapshot restore /var/lib/piimage/restore.db \
+    --data-dir /var/lib/etcd --name "$PIIMAGE_NODE" \
+    --initial-cluster "$PIIMAGE_NODE=https://$PIIMAGE_ADDRESS:2380" \
+    --initial-advertise-peer-urls "https://$PIIMAGE_ADDRESS:2380" \
+    || fail "etcdutl snapshot restore failed"
+  rm -f "$copy"
+  log "etcd restored into /var/lib/etcd; kubeadm init runs over it"
 }
 
 # kubeadm init always makes a bootstrap token (its bootstrap-token phase also creates the RBAC that
