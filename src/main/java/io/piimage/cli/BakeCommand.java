@@ -185,6 +185,8 @@ final class BakeCommand implements Callable<Integer> {
         } else if (event instanceof BakeEvent.SecretsUpdated updated) {
             // Said even with -q, like a new CA: the secrets directory changed and wants a fresh backup.
             updated.changes().forEach(change -> err.println("piimage: secrets " + updated.directory() + ": " + change));
+        } else if (event instanceof BakeEvent.SecretsExpiring expiring) {
+            expiring.warnings().forEach(warning -> err.println("piimage: warning: secrets " + expiring.directory() + ": " + warning));
         } else if (event instanceof BakeEvent.SecretsReused reused) {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {

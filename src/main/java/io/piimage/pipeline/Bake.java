@@ -156,6 +156,9 @@ public final class Bake {
                 .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
                         clock.instant(), random);
 
+        if (!secrets.expiryWarnings(clock.instant()).isEmpty()) {
+            events.accept(new BakeEvent.SecretsExpiring(secretsPath, secrets.expiryWarnings(clock.instant())));
+        }
         List<NodeCard> cards = RestoreSnapshot.onFirstControlPlane(plan, render(plan, secrets, profiles, templates), restoreFrom);
         FileTree tree = outputTree(plan, secrets, cards);
 

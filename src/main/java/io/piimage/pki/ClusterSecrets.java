@@ -122,10 +122,23 @@ public record ClusterSecrets(
      * {@link #RENEW_BEFORE} of {@code now} re-issued by its CA, with a new key: a renewal also retires the
      * key of every copy of the old admin.conf. The CAs themselves (10 years) are never re-issued here.
      */
-    public ClusterSecrets withLeavesRenewed(Instant now, SecureRandom random) {        KeyAndCertificate newAdmin = expiresSoon(admin, now)
+    public ClusterSecrets withLeavesRenewed(Instant now, SecureRandom random) {
+        return withLeaves(now, random, false);
+    }
+
+    /**
+     * These secrets with both leaf certificates (admin, etcd-client) re-issued now by their CAs, whatever
+     * their dates, each with a new key: {@code piimage renew}, e.g. after a copy of admin.conf was lost.
+     */
+    public ClusterSecrets withLeavesReissued(Instant now, SecureRandom random) {
+        return withLeaves(now, random, true);
+    }
+
+    private ClusterSecrets withLeaves(Instant now, SecureRandom random, boolean all) {
+        KeyAndCertificate newAdmin = all || expiresSoon(admin, now)
                 ? Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), keyAlgorithm, now, random)
                 : admin;
-        KeyAndCertificate newEtcdClient = expiresSoon(etcdClient, now)
+        KeyAndCertificate newEtcdClient = all || expiresSoon(etcdClient, now)
                 ? Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), keyAlgorithm, now, random)
                 : etcdClient;
         if (newAdmin == admin && newEtcdClient == etcdClient) {
@@ -133,6 +146,28 @@ public record ClusterSecrets(
         }
         return new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
                 newAdmin, newEtcdClient, vrrpPassword, hostKeys, joinCertificates);
+    }
+
+    /**
+     * What a bake warns about: a CA of the cluster that ends within {@link #RENEW_BEFORE} of {@code now}
+     * (or has ended). Leaves are re-issued by the bake itself; a CA cannot be, since every node trusts it.
+     */
+    public List<String> expiryWarnings(Instant now) {
+        List<String> warnings = new java.util.ArrayList<>();
+        java.util.Map<String, KeyAndCertificate> cas = new java.util.LinkedHashMap<>();
+        cas.put("ca.crt (the cluster CA)", ca);
+        cas.put("front-proxy-ca.crt", frontProxyCa);
+        cas.put("etcd/ca.crt (the etcd CA)", etcdCa);
+        cas.forEach((name, authority) -> {
+            if (expiresSoon(authority, now)) {
+                Instant end = authority.certificate().getNotAfter().toInstant();
+                long days = Duration.between(now, end).toDays();
+                warnings.add(name + (end.isAfter(now) ? " expires on " + end + ", in " + days + " days" : " expired on " + end)
+                        + ": piimage does not renew CAs (every node trusts this one); plan a new cluster, or renew it "
+                        + "on the nodes with kubeadm's manual CA rotation");
+            }
+        });
+        return warnings;
     }
 
     static boolean expiresSoon(KeyAndCertificate leaf, Instant now) {

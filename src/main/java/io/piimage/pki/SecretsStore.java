@@ -18,6 +18,7 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -401,9 +402,13 @@ public final class SecretsStore {
             return;
         }
         writeLeaf(dir, name, after);
-        changes.add("re-issued " + name + ".crt with a new key: the old one expires "
-                + before.certificate().getNotAfter().toInstant() + ", within " + ClusterSecrets.RENEW_BEFORE.toDays()
-                + " days; the new one is valid until " + after.certificate().getNotAfter().toInstant() + " (" + effect + ")");
+        Instant oldEnd = before.certificate().getNotAfter().toInstant();
+        // "within 90 days" only where that is why (a bake); renew re-issues whatever the dates.
+        boolean due = !oldEnd.isAfter(after.certificate().getNotBefore().toInstant().plus(Certificates.BACKDATE)
+                .plus(ClusterSecrets.RENEW_BEFORE));
+        changes.add("re-issued " + name + ".crt with a new key: the old one expires " + oldEnd
+                + (due ? ", within " + ClusterSecrets.RENEW_BEFORE.toDays() + " days" : "")
+                + "; the new one is valid until " + after.certificate().getNotAfter().toInstant() + " (" + effect + ")");
     }
 
     /**
