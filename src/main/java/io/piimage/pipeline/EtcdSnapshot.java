@@ -77,7 +77,9 @@ public final class EtcdSnapshot {
                 force(parent);
                 return new Taken(endpoint, bytes);
             } catch (IOException e) {
-                String failure = endpoint + ": " + e.getMessage();
+                // A refused connection has no message of its own.
+                String failure = endpoint + ": " + (e.getMessage() != null ? e.getMessage()
+                        : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName());
                 failures.add(failure);
                 log.accept(failure);
             } catch (InterruptedException e) {
