@@ -6,6 +6,7 @@ import io.piimage.pki.KeyAlgorithm;
 import io.piimage.plan.Cidr;
 import io.piimage.plan.Ipv4;
 import io.piimage.plan.LoadBalancerMode;
+import io.piimage.plan.PlanFormat;
 import io.piimage.plan.StarterPlan;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -151,6 +152,9 @@ final class InitCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--ssh-key " + given + ": no public key in that file");
                 }
                 keys.addAll(inFile);
+            } else if (given.strip().contains(" ")) {
+                // Looks like a key line: say what check would say (never echoing it: it may be a private key).
+                throw new IllegalArgumentException("--ssh-key: " + PlanFormat.sshKeyProblem(given));
             } else {
                 throw new IllegalArgumentException("--ssh-key " + given + ": neither a public key nor a file");
             }

@@ -262,6 +262,14 @@ public final class PlanFormat {
     /** Every section with fixed keys, in the order docs/plan-format.md describes them. */
     public static final List<Section> SECTIONS = List.of(TOP, CLUSTER, ENDPOINT, VRRP, NETWORK, OS, MIRROR, NODE, TAINT);
 
+    /**
+     * Why {@code line} is not an SSH public key the plan accepts (os.sshAuthorizedKeys), or null when it is;
+     * the reason never repeats the text (a pasted private key must not reach a log).
+     */
+    public static String sshKeyProblem(String line) {
+        return Syntax.sshKeyProblem(line);
+    }
+
     // ---- helpers ----
 
     /** The text forms JSON Schema patterns use for addresses (ECMA-262 regexes, anchored by {@link #whole}). */
