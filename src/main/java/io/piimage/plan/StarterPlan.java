@@ -109,8 +109,7 @@ public final class StarterPlan {
         y.append("# piimage cluster plan, written by `piimage init`.\n");
         y.append("# Next: piimage check plan.yaml   (every error and warning at once)\n");
         y.append("#       piimage bake plan.yaml    (one set of cloud-init seed files per node)\n");
-        y.append("# The format is piimage/v1 (docs/plan-format.md in piimage's sources; `man piimage`);\n");
-        y.append("# `piimage schema` prints a JSON Schema for editors.\n");
+        y.append("# The format is piimage/v1 (docs/plan-format.md); `piimage schema` prints a JSON Schema for editors.\n");
         y.append("apiVersion: piimage/v1\n\n");
 
         y.append("cluster:\n");
