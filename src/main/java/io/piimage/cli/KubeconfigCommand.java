@@ -36,20 +36,14 @@ final class KubeconfigCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws BakeException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ClusterAccess access = StatusCommand.open(options, err);
         if (access == null) {
             return Main.INVALID_INPUT;
         }
-        String text;
-        try {
-            text = access.adminKubeconfig();
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
-        }
+        String text = access.adminKubeconfig();
         if (output == null) {
             out.print(text);
             out.flush();

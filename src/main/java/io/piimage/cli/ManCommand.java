@@ -37,7 +37,6 @@ final class ManCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Map<String, String> pages = ManPages.all(spec.root().commandLine(), "piimage " + Version.get());
         if (output != null) {
             try {
@@ -46,8 +45,7 @@ final class ManCommand implements Callable<Integer> {
                     Files.writeString(output.resolve(page.getKey() + ".1"), page.getValue(), StandardCharsets.UTF_8);
                 }
             } catch (IOException e) {
-                err.println("piimage: error: cannot write man pages into " + output + ": " + e.getMessage());
-                return Main.INVALID_INPUT;
+                throw new Refusal("cannot write man pages into " + output + ": " + e.getMessage(), e);
             }
             out.printf("wrote %d man pages into %s%n", pages.size(), output);
             return Main.OK;
@@ -55,9 +53,8 @@ final class ManCommand implements Callable<Integer> {
         String name = command == null ? "piimage" : "piimage-" + command;
         String page = pages.get(name);
         if (page == null) {
-            err.println("piimage: error: no command '" + command + "'; commands: "
+            throw new CommandLine.ParameterException(spec.commandLine(), "no command '" + command + "'; commands: "
                     + String.join(", ", pages.keySet()).replace("piimage-", ""));
-            return Main.INVALID_INPUT;
         }
         out.print(page);
         out.flush();

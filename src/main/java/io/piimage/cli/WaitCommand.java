@@ -43,20 +43,14 @@ final class WaitCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, BakeException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ClusterAccess access = StatusCommand.open(options, err);
         if (access == null) {
             return Main.INVALID_INPUT;
         }
-        ClusterProbe probe;
-        try {
-            probe = access.probe(options.kubeconfig, options.requestTimeout);
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
-        }
+        ClusterProbe probe = access.probe(options.kubeconfig, options.requestTimeout);
         Clock clock = Clock.systemUTC();
         Instant start = clock.instant();
         String[] last = {""};

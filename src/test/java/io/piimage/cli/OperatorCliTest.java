@@ -116,7 +116,7 @@ class OperatorCliTest {
 
         assertThat(Files.readString(plan)).doesNotContain("ssh-dss");
         Run dsa = piimage("init", "--ssh-key", "ssh-dss AAAAB3NzaC1kc3MAAACBAPold me@old");
-        assertThat(dsa.exitCode()).isEqualTo(1);
+        assertThat(dsa.exitCode()).isEqualTo(2);
         assertThat(dsa.err()).contains("does not look like an SSH public key");
 
         Run again = piimage("init", "-o", plan.toString(), "--ssh-key", KEY);
@@ -143,7 +143,9 @@ class OperatorCliTest {
         Run even = piimage("init", "--ssh-key", KEY, "--control-planes", "2");
         assertThat(even.exitCode()).isEqualTo(1);
         assertThat(even.err()).contains("odd number");
-        assertThat(piimage("init", "--load-balancer", "nginx", "--ssh-key", KEY).exitCode()).isEqualTo(1);
+        Run nginx = piimage("init", "--load-balancer", "nginx", "--ssh-key", KEY);
+        assertThat(nginx.exitCode()).as("a bad option value is a usage error").isEqualTo(2);
+        assertThat(nginx.err()).contains("'nginx' is not one of dedicated, stacked, vip-only");
         assertThat(piimage("init", "--workers", "many").exitCode()).isEqualTo(2);
     }
 
@@ -246,7 +248,9 @@ class OperatorCliTest {
         Run one = piimage("man", "check");
         assertThat(one.exitCode()).isZero();
         assertThat(one.out()).startsWith(".\\\"").contains(".TH PIIMAGE\\-CHECK 1");
-        assertThat(piimage("man", "frobnicate").exitCode()).isEqualTo(1);
+        Run unknown = piimage("man", "frobnicate");
+        assertThat(unknown.exitCode()).as("an unknown COMMAND is a usage error, as `piimage frobnicate` is").isEqualTo(2);
+        assertThat(unknown.err()).contains("no command 'frobnicate'");
     }
 
     @Test
