@@ -2,16 +2,15 @@ package io.piimage.cli;
 
 import io.piimage.diagram.TopologyDiagram;
 import io.piimage.plan.InvalidPlanException;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(
         name = "diagram",
@@ -41,7 +40,7 @@ final class DiagramCommand implements Callable<Integer> {
             out.print(svg);
             out.flush();
         } else {
-            Files.writeString(output, svg, StandardCharsets.UTF_8);
+            AtomicWrite.writeString(output, svg);
             out.println("wrote " + output);
         }
         return Main.OK;

@@ -9,17 +9,17 @@ import io.piimage.plan.KubernetesVersion;
 import io.piimage.plan.LoadBalancerMode;
 import io.piimage.plan.PlanFormat;
 import io.piimage.plan.StarterPlan;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(
         name = "init",
@@ -127,11 +127,7 @@ final class InitCommand implements Callable<Integer> {
             throw new Refusal(output + " exists; use --force to overwrite it");
         }
         try {
-            Path parent = output.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.writeString(output, text, StandardCharsets.UTF_8);
+            AtomicWrite.writeString(output, text);
         } catch (IOException e) {
             throw new Refusal("cannot write " + output + ": " + e.getMessage(), e);
         }

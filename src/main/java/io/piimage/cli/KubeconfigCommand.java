@@ -2,17 +2,15 @@ package io.piimage.cli;
 
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ClusterAccess;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(
         name = "kubeconfig",
@@ -50,19 +48,9 @@ final class KubeconfigCommand implements Callable<Integer> {
             return Main.OK;
         }
         try {
-            Path parent = output.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path temp = Files.createTempFile(parent, ".kubeconfig", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try {
-                Files.writeString(temp, text, StandardOpenOption.TRUNCATE_EXISTING);
-                Files.move(temp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(temp);
-            }
+            AtomicWrite.writeString(output, text, AtomicWrite.PRIVATE); // it grants cluster-admin
         } catch (IOException | UnsupportedOperationException e) {
-            err.println("piimage: error: cannot write " + output + ": " + e.getMessage());
-            return Main.INVALID_INPUT;
+            throw new Refusal("cannot write " + output + ": " + e.getMessage(), e);
         }
         out.println("wrote " + output + " (it grants cluster-admin: keep it private)");
         return Main.OK;

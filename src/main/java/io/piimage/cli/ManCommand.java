@@ -1,17 +1,17 @@
 package io.piimage.cli;
 
 import io.piimage.pipeline.Version;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 @Command(
         name = "man",
@@ -42,7 +42,7 @@ final class ManCommand implements Callable<Integer> {
             try {
                 Files.createDirectories(output);
                 for (Map.Entry<String, String> page : pages.entrySet()) {
-                    Files.writeString(output.resolve(page.getKey() + ".1"), page.getValue(), StandardCharsets.UTF_8);
+                    AtomicWrite.writeString(output.resolve(page.getKey() + ".1"), page.getValue());
                 }
             } catch (IOException e) {
                 throw new Refusal("cannot write man pages into " + output + ": " + e.getMessage(), e);

@@ -1,17 +1,16 @@
 package io.piimage.pki;
 
+import io.piimage.util.AtomicWrite;
+import io.piimage.util.FileTrees;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
@@ -287,7 +286,7 @@ public final class SecretsStore {
             }
             Files.move(staging, absolute, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -304,7 +303,7 @@ public final class SecretsStore {
                 writePrivate(staging, file.getKey(), file.getValue());
             }
         } catch (IOException | RuntimeException e) {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
             throw e;
         }
         return staging;
@@ -364,8 +363,8 @@ public final class SecretsStore {
         Files.deleteIfExists(crtNew);
         writePrivate(dir, keyNew.getFileName().toString(), after.privateKeyPem());
         writePrivate(dir, crtNew.getFileName().toString(), after.certificatePem());
-        Files.move(keyNew, dir.resolve(name + ".key"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(crtNew, dir.resolve(name + ".crt"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicWrite.replace(keyNew, dir.resolve(name + ".key"));
+        AtomicWrite.replace(crtNew, dir.resolve(name + ".crt"));
         forceDirectory(dir);
         changes.add("re-issued " + name + ".crt with a new key: the old one expires "
                 + before.certificate().getNotAfter().toInstant() + ", within " + ClusterSecrets.RENEW_BEFORE.toDays()
@@ -384,7 +383,7 @@ public final class SecretsStore {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             forceDirectory(root);
         } finally {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -439,29 +438,6 @@ public final class SecretsStore {
                 + "keyAlgorithm=" + secrets.keyAlgorithm().key() + "\n"
                 + "generation=" + secrets.generation() + "\n");
         return files;
-    }
-
-    private static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException ignored) {
-            // Best effort clean-up of our own temporary directory after a failure already reported.
-        }
     }
 
 }

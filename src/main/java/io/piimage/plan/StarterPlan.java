@@ -1,6 +1,7 @@
 package io.piimage.plan;
 
 import io.piimage.pki.KeyAlgorithm;
+import io.piimage.util.Quoting;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -151,7 +152,7 @@ public final class StarterPlan {
         } else {
             line(y, "  sshAuthorizedKeys:", "who may log in (password login stays off)");
             for (String key : o.sshKeys()) {
-                y.append("    - ").append(quote(key.strip())).append('\n');
+                y.append("    - ").append(Quoting.yaml(key.strip())).append('\n');
             }
         }
         line(y, "  timezone: " + PlanFormat.DEFAULT_TIMEZONE, "e.g. Asia/Tokyo");
@@ -198,27 +199,6 @@ public final class StarterPlan {
             y.append(" ".repeat(Math.max(1, 41 - text.length()))).append("# ").append(comment);
         }
         y.append('\n');
-    }
-
-    /** A YAML double-quoted scalar. */
-    static String quote(String text) {
-        StringBuilder out = new StringBuilder("\"");
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\x%02x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
     }
 
     /** Hands out host addresses of a subnet, each once. */

@@ -1,5 +1,6 @@
 package io.piimage.plan;
 
+import io.piimage.util.FileTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.piimage.cli.CliRunner;
@@ -132,7 +133,7 @@ class PlanFuzzTest {
                 failures.add("case " + n + " (seed " + seed + ", kept as " + kept + "): " + problems
                         + "\n--- check:\n" + check.out() + check.err() + "--- bake:\n" + bake.out() + bake.err());
             }
-            deleteTree(out);
+            FileTrees.delete(out);
         }
         System.out.printf("PlanFuzzTest: seed %d, %d cases: check accepted %d, refused %d; bake refused %d accepted plans"
                 + " for other reasons; %d failures%n", seed, cases, checkOk, checkInvalid, bakeRefusedOtherwise, failures.size());
@@ -277,16 +278,5 @@ class PlanFuzzTest {
             throw new UncheckedIOException(e);
         }
         return files;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
