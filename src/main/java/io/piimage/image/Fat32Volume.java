@@ -8,8 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,15 +28,16 @@ import java.util.TreeMap;
  *
  * <p>Paths use '/' and are matched case-insensitively against both long and short names, as FAT does.
  * Not thread-safe.
+ *
+ * <p>The parts: {@link FatBootSector} reads the boot sector, {@link FatTable} keeps the FAT (chains,
+ * allocation, free count), {@link FatDirectory} reads and edits one directory's entries, {@link FatNames}
+ * makes short and long names; this class walks paths and stages data clusters.
  */
 public final class Fat32Volume {
 
     /** The timestamp put on everything written unless the caller chooses another. */
     public static final LocalDateTime DEFAULT_TIMESTAMP = LocalDateTime.of(2000, 1, 1, 0, 0, 0);
 
-    static final int MASK = 0x0FFFFFFF;
-    private static final int EOC = 0x0FFFFFFF;
-    private static final int BAD = 0x0FFFFFF7;
     /** FAT directories hold at most 65536 entries (the spec's limit; fsck enforces it). */
     private static final int MAX_DIR_ENTRIES = 65536;
 
@@ -59,12 +58,8 @@ public final class Fat32Volume {
     private final int fatTime;
 
     /** The active FAT, whole, as loaded; staged edits go here. */
-    private final ByteBuffer fat;
-    private final BitSet dirtyFatSectors = new BitSet();
+    private final FatTable table;
     private final TreeMap<Integer, byte[]> stagedClusters = new TreeMap<>();
-    private long freeClusters;
-    private int lowestFree;
-    private boolean fsInfoDirty;
     /** Set if an operation failed half-way through staging: then nothing may be written. */
     private boolean broken;
 
@@ -86,10 +81,10 @@ public final class Fat32Volume {
         this.rootCluster = bpb.rootCluster;
         this.fsInfoSector = bpb.fsInfoSector;
         this.bpbLabel = bpb.label;
-        this.fat = fat;
+        this.table = new FatTable(fat, bytesPerSector, maxCluster);
         this.fatDate = ((timestamp.getYear() - 1980) << 9) | (timestamp.getMonthValue() << 5) | timestamp.getDayOfMonth();
         this.fatTime = (timestamp.getHour() << 11) | (timestamp.getMinute() << 5) | (timestamp.getSecond() / 2);
-        checkFat();
+        table.check(rootCluster);
         this.rootLabel = readRootLabel();
     }
 
@@ -163,58 +158,6 @@ public final class Fat32Volume {
         }
     }
 
-    /** Walks the whole FAT once: the volume is refused unless every chain is well formed. */
-    private void checkFat() {
-        BitSet referenced = new BitSet(maxCluster + 1);
-        long free = 0;
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v == 0) {
-                free++;
-                continue;
-            }
-            if (v == BAD || v >= 0x0FFFFFF8) {
-                continue;
-            }
-            if (v < 2 || v > maxCluster) {
-                throw corrupt(String.format("cluster %d links to 0x%08x, outside 2..%d", c, v, maxCluster));
-            }
-            if (entry(v) == 0) {
-                throw corrupt("cluster " + c + " links to free cluster " + v);
-            }
-            if (referenced.get(v)) {
-                throw corrupt("cluster " + v + " is linked from two chains (cross-linked)");
-            }
-            referenced.set(v);
-        }
-        // With no cross-links, a chain started at a head never loops; a used cluster no head reaches
-        // therefore sits on a cycle.
-        BitSet reached = new BitSet(maxCluster + 1);
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v == 0 || v == BAD || referenced.get(c)) {
-                continue;
-            }
-            for (int x = c; ; x = entry(x)) {
-                reached.set(x);
-                int next = entry(x);
-                if (next >= 0x0FFFFFF8 || next == BAD) {
-                    break;
-                }
-            }
-        }
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v != 0 && v != BAD && !reached.get(c)) {
-                throw corrupt("cluster " + c + " is part of a loop in the FAT");
-            }
-        }
-        freeClusters = free;
-        lowestFree = 2;
-        if (entry(rootCluster) == 0) {
-            throw corrupt("the root directory's cluster " + rootCluster + " is marked free");
-        }
-    }
 
     static ImageException corrupt(String detail) {
         return new ImageException("corrupt FAT32 file system: " + detail + "; refusing to change it");
@@ -256,11 +199,11 @@ public final class Fat32Volume {
     }
 
     public long freeBytes() {
-        return freeClusters * clusterSize;
+        return table.freeClusters() * clusterSize;
     }
 
     public long freeClusters() {
-        return freeClusters;
+        return table.freeClusters();
     }
 
     public int clusterCount() {
@@ -298,7 +241,7 @@ public final class Fat32Volume {
         if (e.isDirectory()) {
             throw new ImageException("'" + path + "' is a directory");
         }
-        List<Integer> chain = chain(e.firstCluster());
+        List<Integer> chain = table.chain(e.firstCluster());
         if ((long) chain.size() * clusterSize < e.size()) {
             throw corrupt("'" + path + "' is " + e.size() + " bytes but has only " + chain.size() + " clusters");
         }
@@ -325,7 +268,7 @@ public final class Fat32Volume {
             return 0;
         }
         FatDirectory.Entry e = loadDir(parent.get()).find(parts.get(parts.size() - 1));
-        return e == null || e.isDirectory() ? 0 : (long) chain(e.firstCluster()).size() * clusterSize;
+        return e == null || e.isDirectory() ? 0 : (long) table.chain(e.firstCluster()).size() * clusterSize;
     }
 
     // ---------------------------------------------------------------- changes (staged)
@@ -375,7 +318,7 @@ public final class Fat32Volume {
                 // A read-only file on a Pi boot partition is unusual; replacing it silently could surprise.
                 throw new ImageException("cannot write '" + path + "': it is marked read-only");
             }
-            List<Integer> chain = chain(existing.firstCluster());
+            List<Integer> chain = table.chain(existing.firstCluster());
             requireFree(needed - chain.size(), "'" + path + "'");
             staged(() -> {
                 List<Integer> newChain = resize(chain, (int) needed);
@@ -396,7 +339,7 @@ public final class Fat32Volume {
         FatNames.validateLongName(name);
         requireFree(needed + dir.growthFor(slotsFor(name)), "'" + path + "'");
         staged(() -> {
-            List<Integer> chain = allocate((int) needed);
+            List<Integer> chain = table.allocate((int) needed);
             writeData(chain, content);
             addEntry(dir, name, FatDirectory.ATTR_ARCHIVE, chain.isEmpty() ? 0 : chain.get(0), content.length);
             saveDir(dir);
@@ -422,7 +365,7 @@ public final class Fat32Volume {
         if (e.isDirectory() && loadDir(e.firstCluster()).entries().stream().anyMatch(x -> !x.isDotEntry())) {
             throw new ImageException("cannot delete '" + path + "': the directory is not empty");
         }
-        List<Integer> chain = chain(e.firstCluster());
+        List<Integer> chain = table.chain(e.firstCluster());
         staged(() -> {
             free(chain);
             for (int s = e.slot() - e.lfnCount(); s <= e.slot(); s++) {
@@ -436,22 +379,20 @@ public final class Fat32Volume {
 
     /** True if anything is staged and not yet written. */
     public boolean hasChanges() {
-        return !stagedClusters.isEmpty() || !dirtyFatSectors.isEmpty() || fsInfoDirty;
+        return !stagedClusters.isEmpty() || table.hasChanges();
     }
 
     /** Bytes the staged changes will write (each changed FAT sector counted once per FAT copy). */
     public long changedBytes() {
         return (long) stagedClusters.size() * clusterSize
-                + (long) dirtyFatSectors.cardinality() * bytesPerSector * numFats
-                + (fsInfoDirty ? bytesPerSector : 0);
+                + table.changedBytes(numFats);
     }
 
     /** Writes the staged changes to this volume's own channel. */
     public void flush() throws IOException {
         writeChanges(channel);
         stagedClusters.clear();
-        dirtyFatSectors.clear();
-        fsInfoDirty = false;
+        table.clearChanges();
     }
 
     /**
@@ -466,20 +407,9 @@ public final class Fat32Volume {
         for (Map.Entry<Integer, byte[]> c : stagedClusters.entrySet()) {
             writeFully(target, offset + clusterOffset(c.getKey()), ByteBuffer.wrap(c.getValue()));
         }
-        for (int s = dirtyFatSectors.nextSetBit(0); s >= 0; s = dirtyFatSectors.nextSetBit(s + 1)) {
-            ByteBuffer sector = fat.duplicate();
-            sector.clear().position(s * bytesPerSector).limit((s + 1) * bytesPerSector);
-            for (int copy = 0; copy < numFats; copy++) {
-                writeFully(target, offset + fatOffset + copy * fatBytes + (long) s * bytesPerSector, sector.duplicate());
-            }
-        }
-        if (fsInfoDirty && fsInfoSector > 0) {
-            long at = offset + (long) fsInfoSector * bytesPerSector;
-            ByteBuffer fi = readFully(target, at, 512).order(ByteOrder.LITTLE_ENDIAN);
-            fi.putInt(488, (int) freeClusters);
-            fi.putInt(492, freeClusters == 0 ? -1 : nextFreeFrom(lowestFree));
-            fi.clear();
-            writeFully(target, at, fi);
+        table.write(target, offset + fatOffset, numFats, fatBytes);
+        if (fsInfoSector > 0) {
+            table.writeFsInfo(target, offset + (long) fsInfoSector * bytesPerSector);
         }
     }
 
@@ -504,7 +434,7 @@ public final class Fat32Volume {
     }
 
     private void requireFree(long clusters, String what) {
-        if (clusters > freeClusters) {
+        if (clusters > table.freeClusters()) {
             throw new ImageException("the FAT32 volume" + label().map(l -> " '" + l + "'").orElse("") + " has "
                     + kib(freeBytes()) + " free, " + what + " needs " + kib(clusters * clusterSize));
         }
@@ -519,7 +449,7 @@ public final class Fat32Volume {
     }
 
     private int createDir(FatDirectory parent, String name) throws IOException {
-        int c = allocate(1).get(0);
+        int c = table.allocate(1).get(0);
         byte[] data = new byte[clusterSize];
         writeShortEntry(data, 0, ".          ".getBytes(StandardCharsets.ISO_8859_1), FatDirectory.ATTR_DIRECTORY, c, 0);
         // ".." of a directory in the root points to cluster 0, not to the root cluster (FAT rule).
@@ -565,9 +495,9 @@ public final class Fat32Volume {
         if ((dir.slots() + (long) extra * clusterSize / 32) > MAX_DIR_ENTRIES) {
             throw new ImageException("a FAT directory cannot hold more than " + MAX_DIR_ENTRIES + " entries");
         }
-        List<Integer> added = allocate(extra);
+        List<Integer> added = table.allocate(extra);
         int last = dir.clusters.get(dir.clusters.size() - 1);
-        setEntry(last, added.get(0));
+        table.setEntry(last, added.get(0));
         dir.clusters.addAll(added);
         dir.data = Arrays.copyOf(dir.data, dir.clusters.size() * clusterSize);
         int slot = dir.freeRun(slots);
@@ -591,99 +521,21 @@ public final class Fat32Volume {
         if (wanted <= chain.size()) {
             free(chain.subList(wanted, chain.size()));
             if (wanted > 0) {
-                setEntry(chain.get(wanted - 1), EOC);
+                table.setEntry(chain.get(wanted - 1), FatTable.EOC);
             }
             return new ArrayList<>(chain.subList(0, wanted));
         }
-        List<Integer> added = allocate(wanted - chain.size());
+        List<Integer> added = table.allocate(wanted - chain.size());
         if (!chain.isEmpty()) {
-            setEntry(chain.get(chain.size() - 1), added.get(0));
+            table.setEntry(chain.get(chain.size() - 1), added.get(0));
         }
         List<Integer> all = new ArrayList<>(chain);
         all.addAll(added);
         return all;
     }
 
-    /** Allocates and links {@code n} clusters, lowest free first (deterministic). */
-    private List<Integer> allocate(int n) {
-        if (n > freeClusters) {
-            throw new ImageException("the FAT32 volume is full");
-        }
-        List<Integer> out = new ArrayList<>(n);
-        int c = lowestFree;
-        while (out.size() < n) {
-            c = nextFreeFrom(c);
-            out.add(c);
-            c++;
-        }
-        for (int i = 0; i < n; i++) {
-            setEntry(out.get(i), i + 1 < n ? out.get(i + 1) : EOC);
-        }
-        freeClusters -= n;
-        lowestFree = c;
-        fsInfoDirty = true;
-        return out;
-    }
 
-    private int nextFreeFrom(int from) {
-        for (int c = Math.max(2, from); c <= maxCluster; c++) {
-            if (entry(c) == 0) {
-                return c;
-            }
-        }
-        throw new IllegalStateException("free cluster count out of step with the FAT");
-    }
 
-    private void free(List<Integer> clusters) {
-        for (int c : clusters) {
-            setEntry(c, 0);
-            stagedClusters.remove(c); // staged data of a freed cluster need not be written
-            lowestFree = Math.min(lowestFree, c);
-        }
-        freeClusters += clusters.size();
-        if (!clusters.isEmpty()) {
-            fsInfoDirty = true;
-        }
-    }
-
-    // ---------------------------------------------------------------- internals: FAT and clusters
-
-    private int entry(int cluster) {
-        return fat.getInt(cluster * 4) & MASK;
-    }
-
-    private void setEntry(int cluster, int value) {
-        // The top 4 bits are reserved and must be preserved (fatgen103).
-        int old = fat.getInt(cluster * 4);
-        fat.putInt(cluster * 4, (old & ~MASK) | (value & MASK));
-        dirtyFatSectors.set(cluster * 4 / bytesPerSector);
-    }
-
-    /** The cluster chain starting at {@code first} (empty for 0), checked for range and length. */
-    private List<Integer> chain(int first) {
-        List<Integer> out = new ArrayList<>();
-        if (first == 0) {
-            return out;
-        }
-        int c = first;
-        while (true) {
-            if (c < 2 || c > maxCluster) {
-                throw corrupt("a chain reaches cluster " + c + ", outside 2..." + maxCluster);
-            }
-            if (out.size() > maxCluster) {
-                throw corrupt("a cluster chain loops");
-            }
-            out.add(c);
-            int next = entry(c);
-            if (next >= 0x0FFFFFF8) {
-                return out;
-            }
-            if (next == 0 || next == BAD) {
-                throw corrupt("a chain runs into " + (next == 0 ? "free" : "bad") + " cluster after " + c);
-            }
-            c = next;
-        }
-    }
 
     private long clusterOffset(int cluster) {
         return dataOffset + (long) (cluster - 2) * clusterSize;
@@ -695,6 +547,12 @@ public final class Fat32Volume {
             return staged.clone();
         }
         return readFully(channel, offset + clusterOffset(cluster), clusterSize).array();
+    }
+
+    /** Frees clusters in the FAT; their staged data need not be written any more. */
+    private void free(List<Integer> clusters) {
+        table.free(clusters);
+        clusters.forEach(stagedClusters::remove);
     }
 
     // ---------------------------------------------------------------- internals: directories
@@ -741,7 +599,7 @@ public final class Fat32Volume {
     }
 
     private FatDirectory loadDir(int firstCluster) throws IOException {
-        List<Integer> clusters = chain(firstCluster);
+        List<Integer> clusters = table.chain(firstCluster);
         byte[] data = new byte[clusters.size() * clusterSize];
         for (int i = 0; i < clusters.size(); i++) {
             System.arraycopy(readCluster(clusters.get(i)), 0, data, i * clusterSize, clusterSize);
@@ -793,6 +651,6 @@ public final class Fat32Volume {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "FAT32 volume %s (%d clusters of %d bytes, %d free)",
-                label().orElse("(no label)"), clusterCount(), clusterSize, freeClusters);
+                label().orElse("(no label)"), clusterCount(), clusterSize, table.freeClusters());
     }
 }

@@ -110,7 +110,7 @@ final class FatDirectory {
             }
             lfn = null;
             int cluster = ((data[o + 21] & 0xFF) << 24 | (data[o + 20] & 0xFF) << 16
-                    | (data[o + 27] & 0xFF) << 8 | (data[o + 26] & 0xFF)) & Fat32Volume.MASK;
+                    | (data[o + 27] & 0xFF) << 8 | (data[o + 26] & 0xFF)) & FatTable.MASK;
             long size = Integer.toUnsignedLong((data[o + 28] & 0xFF) | (data[o + 29] & 0xFF) << 8
                     | (data[o + 30] & 0xFF) << 16 | (data[o + 31] & 0xFF) << 24);
             String shortName = FatNames.displayShortName(data, o, false);
