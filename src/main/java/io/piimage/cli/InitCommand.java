@@ -102,10 +102,19 @@ final class InitCommand implements Callable<Integer> {
         if (!ImageProfiles.packaged().names().contains(image)) {
             throw usage("--image " + image + ": no such profile; known: " + ImageProfiles.packaged().names());
         }
+        KubernetesVersion version;
         try {
-            KubernetesVersion.parse(kubernetesVersion);
+            version = KubernetesVersion.parse(kubernetesVersion);
         } catch (IllegalArgumentException e) {
             throw usage("--kubernetes-version: " + e.getMessage());
+        }
+        if (!version.known()) {
+            // check refuses it, so init must not write it
+            throw usage("--kubernetes-version " + version + ": piimage installs 1." + KubernetesVersion.OLDEST_MINOR
+                    + " to 1." + KubernetesVersion.NEWEST_MINOR);
+        }
+        if (!PlanFormat.isName(name)) {
+            throw usage("--name '" + name + "' is not a DNS-1123 label (a-z, 0-9, '-', at most 63)");
         }
         String text;
         try {

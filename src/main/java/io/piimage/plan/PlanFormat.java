@@ -270,6 +270,11 @@ public final class PlanFormat {
         return Syntax.sshKeyProblem(line);
     }
 
+    /** Whether {@code text} is a valid cluster or node name (a DNS-1123 label). */
+    public static boolean isName(String text) {
+        return Syntax.isDnsLabel(text);
+    }
+
     // ---- helpers ----
 
     /** The text forms JSON Schema patterns use for addresses (ECMA-262 regexes, anchored by {@link #whole}). */

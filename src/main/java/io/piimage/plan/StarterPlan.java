@@ -83,6 +83,10 @@ public final class StarterPlan {
             throw new IllegalArgumentException("vip-only: clients reach the apiserver itself, so --port must be 6443");
         }
         KubernetesVersion version = KubernetesVersion.parse(o.kubernetesVersion());
+        if (!version.known()) {
+            throw new IllegalArgumentException("Kubernetes " + version + ": piimage installs 1." + KubernetesVersion.OLDEST_MINOR
+                    + " to 1." + KubernetesVersion.NEWEST_MINOR);
+        }
 
         Cidr subnet = o.subnet();
         Addresses addresses = new Addresses(subnet);

@@ -28,6 +28,9 @@ class FrontDoorTest {
                 List.of("init", "--subnet", "10.0.0.0/33"),
                 List.of("init", "--image", "windows"),
                 List.of("init", "--kubernetes-version", "latest"),
+                // init used to write this plan, which check then refused ("too old")
+                List.of("init", "--kubernetes-version", "1.20"),
+                List.of("init", "--name", "My_Cluster"),
                 List.of("init", "--workers", "many"),
                 List.of("bake", plan.toString(), "--compress", "zip"),
                 List.of("check", plan.toString(), "--format", "xml"),
