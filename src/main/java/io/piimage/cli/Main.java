@@ -39,14 +39,22 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
+    /**
+     * piimage's command line with its front door installed (exception handlers, converters): what
+     * {@link #run} executes; a caller that runs many commands in one JVM may build it once.
+     */
+    public static CommandLine commandLine() {
+        return FrontDoor.install(new CommandLine(new Main()));
+    }
+
     /** Runs the CLI without exiting the JVM, on standard output and error. */
     public static int run(String... args) {
-        return FrontDoor.install(new CommandLine(new Main())).execute(args);
+        return commandLine().execute(args);
     }
 
     /** Runs the CLI without exiting the JVM, writing to {@code out} and {@code err} (tests call this). */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine commandLine = FrontDoor.install(new CommandLine(new Main()));
+        CommandLine commandLine = commandLine();
         commandLine.setOut(out);
         commandLine.setErr(err);
         try {

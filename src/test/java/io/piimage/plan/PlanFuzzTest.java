@@ -145,12 +145,12 @@ class PlanFuzzTest {
 
     /**
      * piimage's own command line, built once: picocli resets every option before each run, and building
-     * its model (reflection over every command) was nearly half the run time when done per call. An
-     * exception that escapes a command is caught and printed here, so it counts as a failure, as Main's
-     * "internal error" would.
+     * its model (reflection over every command) was nearly half the run time when done per call. The
+     * front door prints an unexpected exception as "internal error"; one that escapes even that is caught
+     * and printed here, so it counts as a failure too.
      */
     static final class InProcessCli {
-        private final CommandLine commandLine = new CommandLine(new Main());
+        private final CommandLine commandLine = Main.commandLine();
 
         CliRunner.Run run(String... args) {
             StringWriter out = new StringWriter();
