@@ -5,18 +5,16 @@ import io.piimage.pipeline.BakeEvent;
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ImagerIntegration;
 import io.piimage.pipeline.NodeImages;
-import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "bake",
@@ -35,8 +33,8 @@ import picocli.CommandLine.Parameters;
             "message says what was); 2 usage error."})
 final class BakeCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML).")
-    Path plan;
+    @Mixin
+    PlanArgument plan;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR|FILE",
             description = "Where to write: a directory (default ./out/<cluster name>), or a .tar.gz/.tgz/.zip file.")
@@ -88,13 +86,10 @@ final class BakeCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws InvalidPlanException, BakeException, IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!Files.isRegularFile(plan)) {
-            err.println("piimage: error: plan file " + plan + " " + io.piimage.plan.PlanLoader.unreadableReason(plan));
-            return Main.INVALID_INPUT;
-        }
+        plan.requireReadable();
         NodeImages.Compression compression;
         try {
             compression = NodeImages.Compression.valueOf(compress.toUpperCase(java.util.Locale.ROOT));
@@ -107,59 +102,39 @@ final class BakeCommand implements Callable<Integer> {
                     "--compress, --checksums and --image-profile need --base-image");
         }
         ProgressBar bar = baseImage != null && !quiet && System.console() != null ? new ProgressBar(System.err) : null;
-        try {
-            Bake.Result result = Bake.builder(plan)
-                    .output(output)
-                    .baseImage(baseImage)
-                    .compression(compression)
-                    .checksums(checksums)
-                    .imageProfile(imageProfile)
-                    .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
-                    .secretsDir(secrets)
-                    .initSecrets(initSecrets)
-                    .restoreFrom(restoreFrom)
-                    .templatesDir(templates)
-                    .events(event -> {
-                        if (bar != null) {
-                            bar.event(event);
-                        }
-                        report(event, out, err);
-                    })
-                    .build()
-                    .run();
-            if (!quiet) {
-                out.printf("baked %d node(s) of cluster %s into %s%n", result.cards().size(),
-                        result.plan().cluster().name(), result.output());
-                out.printf("next: copy each node's user-data, meta-data and network-config onto its card's boot partition;%n"
-                        + "      then: kubectl --kubeconfig %s get nodes%n", result.output().resolve("admin.conf"));
-                if (baseImage != null) {
-                    out.printf("node images: %s/<node>.img%s; flash one per card, or open %s in Raspberry Pi Imager%n",
-                            result.output(), compression == NodeImages.Compression.NONE ? "" : "." + compress.toLowerCase(java.util.Locale.ROOT),
-                            result.output().resolve(result.plan().cluster().name() + ".rpi-imager-manifest"));
-                } else if (Files.isDirectory(result.output())) {
-                    printImagerLines(result, out);
-                }
+        Bake.Result result = Bake.builder(plan.file())
+                .output(output)
+                .baseImage(baseImage)
+                .compression(compression)
+                .checksums(checksums)
+                .imageProfile(imageProfile)
+                .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
+                .secretsDir(secrets)
+                .initSecrets(initSecrets)
+                .restoreFrom(restoreFrom)
+                .templatesDir(templates)
+                .events(event -> {
+                    if (bar != null) {
+                        bar.event(event);
+                    }
+                    report(event, out, err);
+                })
+                .build()
+                .run();
+        if (!quiet) {
+            out.printf("baked %d node(s) of cluster %s into %s%n", result.cards().size(),
+                    result.plan().cluster().name(), result.output());
+            out.printf("next: copy each node's user-data, meta-data and network-config onto its card's boot partition;%n"
+                    + "      then: kubectl --kubeconfig %s get nodes%n", result.output().resolve("admin.conf"));
+            if (baseImage != null) {
+                out.printf("node images: %s/<node>.img%s; flash one per card, or open %s in Raspberry Pi Imager%n",
+                        result.output(), compression == NodeImages.Compression.NONE ? "" : "." + compress.toLowerCase(java.util.Locale.ROOT),
+                        result.output().resolve(result.plan().cluster().name() + ".rpi-imager-manifest"));
+            } else if (Files.isDirectory(result.output())) {
+                printImagerLines(result, out);
             }
-            return Main.OK;
-        } catch (InvalidPlanException e) {
-            e.diagnostics().forEach(d -> err.println(d.format()));
-            long errors = e.diagnostics().stream().filter(Diagnostic::isError).count();
-            err.printf("piimage: %d error(s); nothing was written%n", errors);
-            return Main.INVALID_INPUT;
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            err.println("piimage: " + (e.written() == null ? "nothing was written" : e.written()));
-            return Main.INVALID_INPUT;
-        } catch (IOException e) {
-            err.println("piimage: error: " + BakeException.describe(e));
-            err.println("piimage: nothing was written");
-            return Main.INVALID_INPUT;
-        } catch (UncheckedIOException e) {
-            err.println("piimage: error: " + (e.getMessage() != null && !e.getMessage().startsWith("java.")
-                    ? e.getMessage() : BakeException.describe(e.getCause())));
-            err.println("piimage: nothing was written");
-            return Main.INVALID_INPUT;
         }
+        return Main.OK;
     }
 
     /** Without a base image, each card is a base image plus its seed: Raspberry Pi Imager writes both. */
@@ -173,7 +148,7 @@ final class BakeCommand implements Callable<Integer> {
 
     private void report(BakeEvent event, PrintWriter out, PrintWriter err) {
         if (event instanceof BakeEvent.PlanLoaded loaded) {
-            loaded.warnings().forEach(w -> err.println(w.format()));
+            plan.printWarnings(loaded.warnings());
         } else if (event instanceof BakeEvent.SecretsCreated created) {
             // Said even with -q: a new CA where one was expected (a mistyped path) must not pass unseen.
             err.println("piimage: created the cluster's secrets (a new CA) in " + created.directory()

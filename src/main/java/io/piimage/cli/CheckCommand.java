@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "check",
@@ -33,8 +33,8 @@ final class CheckCommand implements Callable<Integer> {
 
     enum Format { text, json }
 
-    @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML).")
-    Path plan;
+    @Mixin
+    PlanArgument planArgument;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
             description = "text (file:line:column: severity: message) or json (default: ${DEFAULT-VALUE}).")
@@ -47,15 +47,16 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Path plan = planArgument.file();
         String unreadable = PlanLoader.unreadableReason(plan);
         if (unreadable != null) {
-            return refuse("plan file " + plan + " " + unreadable, out, err);
+            return refuse(plan, "plan file " + plan + " " + unreadable, out, err);
         }
         PlanCheck.Result result;
         try {
             result = PlanCheck.run(plan);
         } catch (IOException e) {
-            return refuse("cannot read " + plan + ": " + e.getMessage(), out, err);
+            return refuse(plan, "cannot read " + plan + ": " + e.getMessage(), out, err);
         }
         if (format == Format.json) {
             out.println(Json.write(json(plan.toString(), result.ok(), result.diagnostics())));
@@ -70,7 +71,7 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     /** A plan that cannot be read at all: one message, and with --format json still a JSON document. */
-    private int refuse(String message, PrintWriter out, PrintWriter err) {
+    private int refuse(Path plan, String message, PrintWriter out, PrintWriter err) {
         if (format == Format.json) {
             out.println(Json.write(json(plan.toString(), false,
                     List.of(new Diagnostic(Diagnostic.Severity.ERROR, plan.toString(), 0, 0, message)))));

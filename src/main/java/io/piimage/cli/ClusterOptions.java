@@ -1,11 +1,20 @@
 package io.piimage.cli;
 
+import io.piimage.pipeline.ClusterAccess;
+import io.piimage.plan.InvalidPlanException;
+import io.piimage.plan.PlanLoader;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** The options status, wait and kubeconfig share: which plan, which secrets, which kubeconfig. */
+/**
+ * The options of the commands that work on a baked cluster (status, wait, kubeconfig, renew, snapshot):
+ * which plan and which secrets. {@link #open()} refuses a missing plan, loads it with the secrets
+ * directory and prints its warnings; errors are thrown for {@link FrontDoor}, as {@link PlanArgument} does.
+ */
 final class ClusterOptions {
 
     @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML) that was baked.")
@@ -15,11 +24,17 @@ final class ClusterOptions {
             description = "The secrets directory (default: <plan name>.secrets beside the plan).")
     Path secrets;
 
-    @Option(names = "--kubeconfig", paramLabel = "FILE",
-            description = "The admin kubeconfig (default: out/<cluster>/admin.conf if there, else made from the secrets).")
-    Path kubeconfig;
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
 
-    @Option(names = "--request-timeout", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.class,
-            description = "Timeout of each connection and request (default: ${DEFAULT-VALUE}).")
-    Duration requestTimeout;
+    /** The plan and its secrets directory, warnings printed on the command's error stream. */
+    ClusterAccess open() throws InvalidPlanException, IOException {
+        String unreadable = PlanLoader.unreadableReason(plan);
+        if (unreadable != null) {
+            throw new Refusal("plan file " + plan + " " + unreadable);
+        }
+        ClusterAccess access = ClusterAccess.open(plan, secrets);
+        access.warnings().forEach(w -> command.commandLine().getErr().println(w.format()));
+        return access;
+    }
 }

@@ -5,20 +5,21 @@ import io.piimage.pipeline.Init;
 import io.piimage.pki.KeyAlgorithm;
 import io.piimage.plan.Cidr;
 import io.piimage.plan.Ipv4;
+import io.piimage.plan.KubernetesVersion;
 import io.piimage.plan.LoadBalancerMode;
+import io.piimage.plan.PlanFormat;
 import io.piimage.plan.StarterPlan;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(
         name = "init",
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
             "  piimage init -o plan.yaml",
             "  piimage init --control-planes 3 --workers 2 --load-balancer dedicated --vip 10.0.0.240 --subnet 10.0.0.0/24 -o plan.yaml",
             "  piimage init --load-balancer stacked --workers 0 --no-gateway-node --name tiny",
-            "", "Exit codes: 0 written, 1 impossible choices or the file exists (use --force), 2 usage error."})
+            "", "Exit codes: 0 written, 1 impossible choices or the file exists (use --force), 2 usage error",
+            "(an unknown option, or a value that does not parse: --load-balancer nginx, --vip 10.0.0.999)."})
 final class InitCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write the plan (default: standard output).")
@@ -55,22 +57,22 @@ final class InitCommand implements Callable<Integer> {
 
     @Option(names = "--load-balancer", paramLabel = "MODE", defaultValue = "dedicated",
             description = "dedicated | stacked | vip-only (default: ${DEFAULT-VALUE}).")
-    String loadBalancer;
+    LoadBalancerMode loadBalancer;
 
     @Option(names = "--load-balancers", paramLabel = "N", description = "Load-balancer nodes (dedicated only; default 2).")
     Integer loadBalancers;
 
     @Option(names = "--vip", paramLabel = "IP", description = "The endpoint's virtual IP (default: .240 of the subnet).")
-    String vip;
+    Ipv4 vip;
 
     @Option(names = "--port", paramLabel = "PORT", description = "The endpoint's port (default 6443; 8443 when stacked).")
     Integer port;
 
     @Option(names = "--subnet", paramLabel = "CIDR", defaultValue = "192.168.3.0/24", description = "The cluster LAN (default: ${DEFAULT-VALUE}).")
-    String subnet;
+    Cidr subnet;
 
     @Option(names = "--gateway", paramLabel = "IP", description = "The LAN's router (default: the subnet's first address).")
-    String gateway;
+    Ipv4 gateway;
 
     @Option(names = "--gateway-node", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Include a gateway Pi that NATs the cluster LAN to the home LAN (default: yes; --no-gateway-node when your router is on the LAN).")
@@ -81,7 +83,7 @@ final class InitCommand implements Callable<Integer> {
 
     @Option(names = "--key-algorithm", paramLabel = "ALG", defaultValue = "rsa-2048",
             description = "rsa-2048 | rsa-3072 | rsa-4096 | ecdsa-p256 | ecdsa-p384 (default: ${DEFAULT-VALUE}).")
-    String keyAlgorithm;
+    KeyAlgorithm keyAlgorithm;
 
     @Option(names = "--ssh-key", paramLabel = "FILE|KEY",
             description = "A public key, or a file of them; repeatable. Default: every ~/.ssh/*.pub.")
@@ -94,21 +96,32 @@ final class InitCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String text;
-        List<String> keys;
+        // Option values that do not parse are usage errors (exit 2); choices that cannot work together are
+        // invalid input (exit 1).
+        List<String> keys = keys();
+        if (!ImageProfiles.packaged().names().contains(image)) {
+            throw usage("--image " + image + ": no such profile; known: " + ImageProfiles.packaged().names());
+        }
+        KubernetesVersion version;
         try {
-            keys = keys();
-            if (!ImageProfiles.packaged().names().contains(image)) {
-                throw new IllegalArgumentException("--image " + image + ": no such profile; known: " + ImageProfiles.packaged().names());
-            }
-            StarterPlan.Options options = new StarterPlan.Options(name, kubernetesVersion, controlPlanes, workers,
-                    mode(loadBalancer), loadBalancers, vip == null ? null : Ipv4.parse(vip), port, Cidr.parse(subnet),
-                    gateway == null ? null : Ipv4.parse(gateway), gatewayNode, image,
-                    KeyAlgorithm.fromKey(keyAlgorithm.toLowerCase(Locale.ROOT)), keys);
-            text = StarterPlan.render(options);
+            version = KubernetesVersion.parse(kubernetesVersion);
         } catch (IllegalArgumentException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
+            throw usage("--kubernetes-version: " + e.getMessage());
+        }
+        if (!version.known()) {
+            // check refuses it, so init must not write it
+            throw usage("--kubernetes-version " + version + ": piimage installs 1." + KubernetesVersion.OLDEST_MINOR
+                    + " to 1." + KubernetesVersion.NEWEST_MINOR);
+        }
+        if (!PlanFormat.isName(name)) {
+            throw usage("--name '" + name + "' is not a DNS-1123 label (a-z, 0-9, '-', at most 63)");
+        }
+        String text;
+        try {
+            text = StarterPlan.render(new StarterPlan.Options(name, kubernetesVersion, controlPlanes, workers,
+                    loadBalancer, loadBalancers, vip, port, subnet, gateway, gatewayNode, image, keyAlgorithm, keys));
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(e.getMessage(), e);
         }
         if (keys.isEmpty()) {
             err.println("piimage: warning: no public SSH key found in ~/.ssh/*.pub: add one under os.sshAuthorizedKeys "
@@ -120,18 +133,12 @@ final class InitCommand implements Callable<Integer> {
             return Main.OK;
         }
         if (Files.exists(output) && !force) {
-            err.println("piimage: error: " + output + " exists; use --force to overwrite it");
-            return Main.INVALID_INPUT;
+            throw new Refusal(output + " exists; use --force to overwrite it");
         }
         try {
-            Path parent = output.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.writeString(output, text, StandardCharsets.UTF_8);
+            AtomicWrite.writeString(output, text);
         } catch (IOException e) {
-            err.println("piimage: error: cannot write " + output + ": " + e.getMessage());
-            return Main.INVALID_INPUT;
+            throw new Refusal("cannot write " + output + ": " + e.getMessage(), e);
         }
         out.printf("wrote %s (%d SSH key(s)); next: piimage check %s%n", output, keys.size(), output);
         return Main.OK;
@@ -148,22 +155,20 @@ final class InitCommand implements Callable<Integer> {
             } else if (Files.isRegularFile(Path.of(given))) {
                 List<String> inFile = Init.keysIn(Path.of(given));
                 if (inFile.isEmpty()) {
-                    throw new IllegalArgumentException("--ssh-key " + given + ": no public key in that file");
+                    throw usage("--ssh-key " + given + ": no public key in that file");
                 }
                 keys.addAll(inFile);
+            } else if (given.strip().contains(" ")) {
+                // Looks like a key line: say what check would say (never echoing it: it may be a private key).
+                throw usage("--ssh-key: " + PlanFormat.sshKeyProblem(given));
             } else {
-                throw new IllegalArgumentException("--ssh-key " + given + ": neither a public key nor a file");
+                throw usage("--ssh-key " + given + ": neither a public key nor a file");
             }
         }
         return keys;
     }
 
-    private static LoadBalancerMode mode(String text) {
-        for (LoadBalancerMode mode : LoadBalancerMode.values()) {
-            if (mode.key().equals(text)) {
-                return mode;
-            }
-        }
-        throw new IllegalArgumentException("--load-balancer " + text + ": use dedicated, stacked or vip-only");
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 }

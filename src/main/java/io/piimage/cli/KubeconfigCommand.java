@@ -2,17 +2,16 @@ package io.piimage.cli;
 
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ClusterAccess;
+import io.piimage.plan.InvalidPlanException;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(
         name = "kubeconfig",
@@ -36,39 +35,20 @@ final class KubeconfigCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws BakeException, InvalidPlanException, IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ClusterAccess access = StatusCommand.open(options, err);
-        if (access == null) {
-            return Main.INVALID_INPUT;
-        }
-        String text;
-        try {
-            text = access.adminKubeconfig();
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
-        }
+        ClusterAccess access = options.open();
+        String text = access.adminKubeconfig();
         if (output == null) {
             out.print(text);
             out.flush();
             return Main.OK;
         }
         try {
-            Path parent = output.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path temp = Files.createTempFile(parent, ".kubeconfig", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try {
-                Files.writeString(temp, text, StandardOpenOption.TRUNCATE_EXISTING);
-                Files.move(temp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(temp);
-            }
+            AtomicWrite.writeString(output, text, AtomicWrite.PRIVATE); // it grants cluster-admin
         } catch (IOException | UnsupportedOperationException e) {
-            err.println("piimage: error: cannot write " + output + ": " + e.getMessage());
-            return Main.INVALID_INPUT;
+            throw new Refusal("cannot write " + output + ": " + e.getMessage(), e);
         }
         out.println("wrote " + output + " (it grants cluster-admin: keep it private)");
         return Main.OK;

@@ -1,10 +1,14 @@
 package io.piimage.cli;
 
 import io.piimage.pipeline.Version;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code piimage}: the command-line entry point. Exit codes: 0 success, 1 invalid input or failure, 2 usage. */
+/**
+ * {@code piimage}: the command-line entry point. Exit codes: 0 success, 1 invalid input or failure, 2 usage
+ * error; {@link FrontDoor} maps what the commands throw to them.
+ */
 @Command(
         name = "piimage",
         mixinStandardHelpOptions = true,
@@ -20,7 +24,8 @@ import picocli.CommandLine.Command;
             "  piimage bake plan.yaml                    # -> out/<cluster>/",
             "  piimage wait plan.yaml                    # after powering the Pis on",
             "  piimage status plan.yaml",
-            "", "Exit codes: 0 success, 1 invalid input or failure, 2 usage error."})
+            "", "Exit codes: 0 success, 1 invalid input or failure, 2 usage error (an unknown command or option, a",
+            "missing argument, or an option value that does not parse, e.g. --load-balancer nginx)."})
 public final class Main implements Runnable {
 
     public static final int OK = 0;
@@ -34,15 +39,30 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the CLI without exiting the JVM (tests call this). */
+    /**
+     * piimage's command line with its front door installed (exception handlers, converters): what
+     * {@link #run} executes; a caller that runs many commands in one JVM may build it once.
+     */
+    public static CommandLine commandLine() {
+        return FrontDoor.install(new CommandLine(new Main()));
+    }
+
+    /** Runs the CLI without exiting the JVM, on standard output and error. */
     public static int run(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
-        commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
-            cmd.getErr().println("piimage: internal error: " + exception);
-            exception.printStackTrace(cmd.getErr());
-            return INVALID_INPUT;
-        });
-        return commandLine.execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** Runs the CLI without exiting the JVM, writing to {@code out} and {@code err} (tests call this). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = commandLine();
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        try {
+            return commandLine.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
     }
 
     @Override

@@ -1,17 +1,17 @@
 package io.piimage.cli;
 
 import io.piimage.pipeline.Version;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 @Command(
         name = "man",
@@ -37,17 +37,15 @@ final class ManCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Map<String, String> pages = ManPages.all(spec.root().commandLine(), "piimage " + Version.get());
         if (output != null) {
             try {
                 Files.createDirectories(output);
                 for (Map.Entry<String, String> page : pages.entrySet()) {
-                    Files.writeString(output.resolve(page.getKey() + ".1"), page.getValue(), StandardCharsets.UTF_8);
+                    AtomicWrite.writeString(output.resolve(page.getKey() + ".1"), page.getValue());
                 }
             } catch (IOException e) {
-                err.println("piimage: error: cannot write man pages into " + output + ": " + e.getMessage());
-                return Main.INVALID_INPUT;
+                throw new Refusal("cannot write man pages into " + output + ": " + e.getMessage(), e);
             }
             out.printf("wrote %d man pages into %s%n", pages.size(), output);
             return Main.OK;
@@ -55,9 +53,8 @@ final class ManCommand implements Callable<Integer> {
         String name = command == null ? "piimage" : "piimage-" + command;
         String page = pages.get(name);
         if (page == null) {
-            err.println("piimage: error: no command '" + command + "'; commands: "
+            throw new CommandLine.ParameterException(spec.commandLine(), "no command '" + command + "'; commands: "
                     + String.join(", ", pages.keySet()).replace("piimage-", ""));
-            return Main.INVALID_INPUT;
         }
         out.print(page);
         out.flush();

@@ -6,13 +6,12 @@ import io.piimage.pipeline.ClusterAccess;
 import io.piimage.pki.ClusterSecrets;
 import io.piimage.pki.SecretsException;
 import io.piimage.pki.SecretsStore;
+import io.piimage.plan.InvalidPlanException;
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -20,7 +19,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "renew",
@@ -36,12 +35,8 @@ import picocli.CommandLine.Parameters;
             "", "Exit codes: 0 renewed, 1 invalid plan, no secrets, or a file that cannot be written, 2 usage error."})
 final class RenewCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML) that was baked.")
-    Path plan;
-
-    @Option(names = "--secrets", paramLabel = "DIR",
-            description = "The secrets directory (default: <plan name>.secrets beside the plan).")
-    Path secrets;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR",
             description = "The bake output whose admin.conf is rewritten (default: out/<cluster>, as bake writes it).")
@@ -54,20 +49,12 @@ final class RenewCommand implements Callable<Integer> {
     Clock clock = Clock.systemUTC();
 
     @Override
-    public Integer call() {
+    public Integer call() throws InvalidPlanException, IOException {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        ClusterOptions options = new ClusterOptions();
-        options.plan = plan;
-        options.secrets = secrets;
-        ClusterAccess access = StatusCommand.open(options, err);
-        if (access == null) {
-            return Main.INVALID_INPUT;
-        }
+        ClusterAccess access = options.open();
         Path dir = access.secretsDir();
         if (!SecretsStore.exists(dir)) {
-            err.println("piimage: error: no secrets in " + dir + ": bake the plan first (or pass --secrets DIR)");
-            return Main.INVALID_INPUT;
+            throw new Refusal("no secrets in " + dir + ": bake the plan first (or pass --secrets DIR)");
         }
         List<String> changes;
         try {
@@ -75,43 +62,25 @@ final class RenewCommand implements Callable<Integer> {
             ClusterSecrets after = before.withLeavesReissued(clock.instant(), new SecureRandom());
             changes = SecretsStore.update(dir, before, after);
         } catch (SecretsException e) {
-            err.println("piimage: error: secrets " + dir + ": " + e.getMessage());
-            return Main.INVALID_INPUT;
+            throw new Refusal("secrets " + dir + ": " + e.getMessage(), e);
         } catch (IOException e) {
-            err.println("piimage: error: cannot write " + dir + ": " + e.getMessage()
-                    + " (each certificate is replaced whole; the next load finishes or undoes one cut off midway)");
-            return Main.INVALID_INPUT;
+            throw new Refusal("cannot write " + dir + ": " + e.getMessage()
+                    + " (each certificate is replaced whole; the next load finishes or undoes one cut off midway)", e);
         }
         changes.forEach(change -> out.println("secrets " + dir + ": " + change));
         Path adminConf = (output != null ? output : Bake.defaultOutput(access.plan())).resolve("admin.conf");
         if (Files.isDirectory(adminConf.getParent())) {
             try {
-                writePrivate(adminConf, access.adminKubeconfig());
+                AtomicWrite.writeString(adminConf, access.adminKubeconfig(), AtomicWrite.PRIVATE); // it grants cluster-admin
                 out.println("wrote " + adminConf + " with the new admin certificate (copy it where you keep kubeconfigs)");
             } catch (IOException | BakeException e) {
-                err.println("piimage: error: cannot write " + adminConf + ": " + e.getMessage()
-                        + "; the secrets are renewed: piimage kubeconfig PLAN -o FILE writes it");
-                return Main.INVALID_INPUT;
+                throw new Refusal("cannot write " + adminConf + ": " + e.getMessage()
+                        + "; the secrets are renewed: piimage kubeconfig PLAN -o FILE writes it", e);
             }
         } else {
             out.println("no bake output at " + adminConf.getParent() + ": piimage kubeconfig PLAN -o FILE writes the new admin.conf");
         }
         out.flush();
         return Main.OK;
-    }
-
-    /** Written to a private temporary sibling, then renamed over the old file: never half-written. */
-    private static void writePrivate(Path file, String text) throws IOException {
-        Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            Files.writeString(temp, text, StandardOpenOption.TRUNCATE_EXISTING);
-            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.piimage.cli;
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ClusterAccess;
 import io.piimage.pipeline.EtcdSnapshot;
+import io.piimage.plan.InvalidPlanException;
 import io.piimage.plan.Node;
 import io.piimage.status.TlsIdentity;
 import java.io.IOException;
@@ -15,7 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "snapshot",
@@ -30,12 +31,8 @@ import picocli.CommandLine.Parameters;
             "", "Exit codes: 0 saved, 1 no control plane sent a complete snapshot (or plan/secrets unusable), 2 usage error."})
 final class SnapshotCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "PLAN", description = "The cluster plan (piimage/v1 YAML) that was baked.")
-    Path plan;
-
-    @Option(names = "--secrets", paramLabel = "DIR",
-            description = "The secrets directory (default: <plan name>.secrets beside the plan).")
-    Path secrets;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "Where to write the snapshot (mode 0600).")
     Path output;
@@ -52,36 +49,25 @@ final class SnapshotCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws BakeException, InvalidPlanException, IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ClusterOptions options = new ClusterOptions();
-        options.plan = plan;
-        options.secrets = secrets;
-        ClusterAccess access = StatusCommand.open(options, err);
-        if (access == null) {
-            return Main.INVALID_INPUT;
+        ClusterAccess access = options.open();
+        TlsIdentity identity = access.etcdIdentity();
+        if (identity == null) {
+            throw new Refusal("no etcd client certificate in " + access.secretsDir() + " (etcd/ca.crt, etcd-client.crt, "
+                    + "etcd-client.key): bake the plan first, or pass --secrets DIR");
         }
+        List<URI> urls = endpoints != null && !endpoints.isEmpty() ? endpoints
+                : access.plan().controlPlanes().stream().map(Node::address).map(a -> URI.create("https://" + a + ":2379")).toList();
         try {
-            TlsIdentity identity = access.etcdIdentity();
-            if (identity == null) {
-                err.println("piimage: error: no etcd client certificate in " + access.secretsDir() + " (etcd/ca.crt, etcd-client.crt, "
-                        + "etcd-client.key): bake the plan first, or pass --secrets DIR");
-                return Main.INVALID_INPUT;
-            }
-            List<URI> urls = endpoints != null && !endpoints.isEmpty() ? endpoints
-                    : access.plan().controlPlanes().stream().map(Node::address).map(a -> URI.create("https://" + a + ":2379")).toList();
             EtcdSnapshot.Taken taken = EtcdSnapshot.take(urls, identity, output, timeout,
                     failure -> err.println("piimage: warning: " + failure));
             out.printf("wrote %s: %d bytes from %s, SHA-256 verified%n", output, taken.bytes(), taken.endpoint());
-            out.flush();
-            return Main.OK;
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
         } catch (IOException e) {
-            err.println("piimage: error: " + e.getMessage() + "; nothing was written to " + output);
-            return Main.INVALID_INPUT;
+            throw new Refusal(e.getMessage() + "; nothing was written to " + output, e);
         }
+        out.flush();
+        return Main.OK;
     }
 }

@@ -2,12 +2,9 @@ package io.piimage.cli;
 
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ClusterAccess;
-import io.piimage.plan.Diagnostic;
 import io.piimage.plan.InvalidPlanException;
 import io.piimage.status.ClusterStatus;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,44 +27,17 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions options;
 
+    @Mixin
+    ApiOptions api;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        ClusterAccess access = open(options, err);
-        if (access == null) {
-            return Main.INVALID_INPUT;
-        }
-        try {
-            ClusterStatus status = access.probe(options.kubeconfig, options.requestTimeout).probe();
-            StatusText.report(status, out);
-            return status.ok() ? Main.OK : Main.INVALID_INPUT;
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
-        }
-    }
-
-    /** Loads the plan for status, wait and kubeconfig; null (after printing why) when it cannot be used. */
-    static ClusterAccess open(ClusterOptions options, PrintWriter err) {
-        if (!Files.isRegularFile(options.plan)) {
-            err.println("piimage: error: plan file " + options.plan + " does not exist");
-            return null;
-        }
-        try {
-            ClusterAccess access = ClusterAccess.open(options.plan, options.secrets);
-            access.warnings().forEach(w -> err.println(w.format()));
-            return access;
-        } catch (InvalidPlanException e) {
-            e.diagnostics().forEach(d -> err.println(d.format()));
-            err.printf("piimage: %d error(s) in the plan%n", e.diagnostics().stream().filter(Diagnostic::isError).count());
-            return null;
-        } catch (IOException e) {
-            err.println("piimage: error: cannot read " + options.plan + ": " + e.getMessage());
-            return null;
-        }
+    public Integer call() throws BakeException, InvalidPlanException, IOException {
+        ClusterAccess access = options.open();
+        ClusterStatus status = access.probe(api.kubeconfig, api.requestTimeout).probe();
+        StatusText.report(status, spec.commandLine().getOut());
+        return status.ok() ? Main.OK : Main.INVALID_INPUT;
     }
 }

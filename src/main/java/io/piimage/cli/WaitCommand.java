@@ -2,9 +2,11 @@ package io.piimage.cli;
 
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ClusterAccess;
+import io.piimage.plan.InvalidPlanException;
 import io.piimage.status.ClusterProbe;
 import io.piimage.status.ClusterStatus;
 import io.piimage.status.ClusterWait;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +33,9 @@ final class WaitCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions options;
 
+    @Mixin
+    ApiOptions api;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", converter = DurationConverter.class,
             description = "Give up after this long (default: ${DEFAULT-VALUE}).")
     Duration timeout;
@@ -43,20 +48,11 @@ final class WaitCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, BakeException, InvalidPlanException, IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ClusterAccess access = StatusCommand.open(options, err);
-        if (access == null) {
-            return Main.INVALID_INPUT;
-        }
-        ClusterProbe probe;
-        try {
-            probe = access.probe(options.kubeconfig, options.requestTimeout);
-        } catch (BakeException e) {
-            err.println("piimage: error: " + e.getMessage());
-            return Main.INVALID_INPUT;
-        }
+        ClusterAccess access = options.open();
+        ClusterProbe probe = access.probe(api.kubeconfig, api.requestTimeout);
         Clock clock = Clock.systemUTC();
         Instant start = clock.instant();
         String[] last = {""};

@@ -1,5 +1,6 @@
 package io.piimage.image;
 
+import io.piimage.util.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -8,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -169,7 +169,7 @@ public final class Bmap {
                 + "    <!-- The mapped ranges of blocks (first-last, inclusive) and their SHA-256 -->\n"
                 + "    <BlockMap>\n" + map + "    </BlockMap>\n"
                 + "</bmap>\n";
-        return text.replace(zeros, hex(digest().digest(text.getBytes(StandardCharsets.UTF_8))));
+        return text.replace(zeros, hex(Sha256.digest().digest(text.getBytes(StandardCharsets.UTF_8))));
     }
 
     /** Writes {@code <image>.bmap} beside {@code image} (uncompressed, before any compression) and returns it. */
@@ -188,7 +188,7 @@ public final class Bmap {
     }
 
     static String sha256(Path file, long from, long to) throws IOException {
-        MessageDigest digest = digest();
+        MessageDigest digest = Sha256.digest();
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
             for (long pos = from; pos < to; ) {
@@ -203,14 +203,6 @@ public final class Bmap {
             }
         }
         return hex(digest.digest());
-    }
-
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String hex(byte[] bytes) {

@@ -1,5 +1,6 @@
 package io.piimage.image;
 
+import io.piimage.util.AtomicWrite;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -10,7 +11,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -283,7 +283,7 @@ public final class BootPartitionInjector {
             // No fsync, like cp and dd: forcing every image to disk doubled the time per image, and an
             // image is an output that a bake makes again. The rename still means no half-written image
             // under the final name when a bake fails.
-            Files.move(temp, output, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicWrite.replace(temp, output);
             done = true;
             return result;
         } finally {

@@ -1,5 +1,7 @@
 package io.piimage.image;
 
+import com.sun.nio.file.ExtendedOpenOption;
+import io.piimage.util.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -7,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import com.sun.nio.file.ExtendedOpenOption;
 import java.util.Arrays;
 
 /**
@@ -74,11 +75,7 @@ public final class DataMap {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        }, task -> {
-            Thread t = new Thread(task, "piimage-scan");
-            t.setDaemon(true);
-            t.start();
-        });
+        }, task -> Threads.daemon("piimage-scan").newThread(task).start());
         long[] first = scan(image, align, 0, half);
         long[] rest;
         try {

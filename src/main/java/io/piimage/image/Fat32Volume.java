@@ -8,8 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,21 +28,16 @@ import java.util.TreeMap;
  *
  * <p>Paths use '/' and are matched case-insensitively against both long and short names, as FAT does.
  * Not thread-safe.
+ *
+ * <p>The parts: {@link FatBootSector} reads the boot sector, {@link FatTable} keeps the FAT (chains,
+ * allocation, free count), {@link FatDirectory} reads and edits one directory's entries, {@link FatNames}
+ * makes short and long names; this class walks paths and stages data clusters.
  */
 public final class Fat32Volume {
 
     /** The timestamp put on everything written unless the caller chooses another. */
     public static final LocalDateTime DEFAULT_TIMESTAMP = LocalDateTime.of(2000, 1, 1, 0, 0, 0);
 
-    private static final int ATTR_READ_ONLY = 0x01;
-    private static final int ATTR_VOLUME_ID = 0x08;
-    private static final int ATTR_DIRECTORY = 0x10;
-    private static final int ATTR_ARCHIVE = 0x20;
-    private static final int ATTR_LFN = 0x0F;
-    private static final int MASK = 0x0FFFFFFF;
-    private static final int EOC = 0x0FFFFFFF;
-    private static final int BAD = 0x0FFFFFF7;
-    private static final int MIN_FAT32_CLUSTERS = 65525;
     /** FAT directories hold at most 65536 entries (the spec's limit; fsck enforces it). */
     private static final int MAX_DIR_ENTRIES = 65536;
 
@@ -65,12 +58,8 @@ public final class Fat32Volume {
     private final int fatTime;
 
     /** The active FAT, whole, as loaded; staged edits go here. */
-    private final ByteBuffer fat;
-    private final BitSet dirtyFatSectors = new BitSet();
+    private final FatTable table;
     private final TreeMap<Integer, byte[]> stagedClusters = new TreeMap<>();
-    private long freeClusters;
-    private int lowestFree;
-    private boolean fsInfoDirty;
     /** Set if an operation failed half-way through staging: then nothing may be written. */
     private boolean broken;
 
@@ -78,7 +67,7 @@ public final class Fat32Volume {
     public record FatEntry(String name, String shortName, boolean directory, long size) {
     }
 
-    private Fat32Volume(FileChannel channel, long offset, Bpb bpb, ByteBuffer fat, LocalDateTime timestamp)
+    private Fat32Volume(FileChannel channel, long offset, FatBootSector bpb, ByteBuffer fat, LocalDateTime timestamp)
             throws IOException {
         this.channel = channel;
         this.offset = offset;
@@ -92,10 +81,10 @@ public final class Fat32Volume {
         this.rootCluster = bpb.rootCluster;
         this.fsInfoSector = bpb.fsInfoSector;
         this.bpbLabel = bpb.label;
-        this.fat = fat;
+        this.table = new FatTable(fat, bytesPerSector, maxCluster);
         this.fatDate = ((timestamp.getYear() - 1980) << 9) | (timestamp.getMonthValue() << 5) | timestamp.getDayOfMonth();
         this.fatTime = (timestamp.getHour() << 11) | (timestamp.getMinute() << 5) | (timestamp.getSecond() / 2);
-        checkFat();
+        table.check(rootCluster);
         this.rootLabel = readRootLabel();
     }
 
@@ -114,7 +103,7 @@ public final class Fat32Volume {
         if (timestamp.getYear() < 1980 || timestamp.getYear() > 2107) {
             throw new IllegalArgumentException("FAT timestamps cover 1980..2107, not " + timestamp);
         }
-        Bpb bpb = Bpb.read(channel, offset);
+        FatBootSector bpb = FatBootSector.read(channel, offset);
         if (!bpb.type.equals("FAT32")) {
             throw new ImageException("the partition holds " + bpb.type + ", not FAT32; only FAT32 is supported");
         }
@@ -148,7 +137,7 @@ public final class Fat32Volume {
      */
     public static String identify(FileChannel channel, long offset) throws IOException {
         try {
-            return Bpb.read(channel, offset).type;
+            return FatBootSector.read(channel, offset).type;
         } catch (ImageException notFat) {
             try {
                 ByteBuffer sb = readFully(channel, offset + 1024, 512).order(ByteOrder.LITTLE_ENDIAN);
@@ -162,181 +151,20 @@ public final class Fat32Volume {
     /** The boot-sector label of a FAT12/16/32 file system (blank-trimmed), if any. */
     public static Optional<String> bootSectorLabel(FileChannel channel, long offset) throws IOException {
         try {
-            String label = Bpb.read(channel, offset).label;
+            String label = FatBootSector.read(channel, offset).label;
             return label.isEmpty() ? Optional.empty() : Optional.of(label);
         } catch (ImageException e) {
             return Optional.empty();
         }
     }
 
-    /** The parsed boot sector ("BIOS parameter block"), with the FAT type decided by cluster count. */
-    private static final class Bpb {
-        int bytesPerSector;
-        int sectorsPerCluster;
-        int reservedSectors;
-        int numFats;
-        long totalSectors;
-        long fatSectors;
-        long clusterCount;
-        int rootCluster;
-        int fsInfoSector;
-        boolean mirroringDisabled;
-        int activeFat;
-        String label;
-        String type;
 
-        static Bpb read(FileChannel ch, long offset) throws IOException {
-            ByteBuffer b = readFully(ch, offset, 512).order(ByteOrder.LITTLE_ENDIAN);
-            String oem = ascii(b, 3, 8);
-            if (oem.equals("EXFAT   ")) {
-                return typed("exFAT");
-            }
-            if (oem.equals("NTFS    ")) {
-                return typed("NTFS");
-            }
-            if ((b.get(510) & 0xFF) != 0x55 || (b.get(511) & 0xFF) != 0xAA) {
-                throw new ImageException("no FAT boot sector (missing 0x55AA signature)");
-            }
-            Bpb p = new Bpb();
-            p.bytesPerSector = b.getShort(11) & 0xFFFF;
-            p.sectorsPerCluster = b.get(13) & 0xFF;
-            p.reservedSectors = b.getShort(14) & 0xFFFF;
-            p.numFats = b.get(16) & 0xFF;
-            int rootEntries = b.getShort(17) & 0xFFFF;
-            int total16 = b.getShort(19) & 0xFFFF;
-            int fat16 = b.getShort(22) & 0xFFFF;
-            long total32 = Integer.toUnsignedLong(b.getInt(32));
-            long fat32 = Integer.toUnsignedLong(b.getInt(36));
-            if (p.bytesPerSector < 512 || p.bytesPerSector > 4096 || Integer.bitCount(p.bytesPerSector) != 1) {
-                throw new ImageException("invalid FAT boot sector: bytes per sector " + p.bytesPerSector);
-            }
-            if (p.sectorsPerCluster == 0 || Integer.bitCount(p.sectorsPerCluster) != 1) {
-                throw new ImageException("invalid FAT boot sector: sectors per cluster " + p.sectorsPerCluster);
-            }
-            if (p.reservedSectors == 0 || p.numFats == 0) {
-                throw new ImageException("invalid FAT boot sector: reserved sectors " + p.reservedSectors
-                        + ", FAT copies " + p.numFats);
-            }
-            // Microsoft's rule (fatgen103): the cluster count alone decides FAT12/16/32.
-            long rootDirSectors = ((long) rootEntries * 32 + p.bytesPerSector - 1) / p.bytesPerSector;
-            p.fatSectors = fat16 != 0 ? fat16 : fat32;
-            p.totalSectors = total16 != 0 ? total16 : total32;
-            long dataSectors = p.totalSectors - (p.reservedSectors + p.numFats * p.fatSectors + rootDirSectors);
-            if (p.fatSectors == 0 || dataSectors <= 0) {
-                throw new ImageException("invalid FAT boot sector: FAT size " + p.fatSectors + ", total sectors "
-                        + p.totalSectors);
-            }
-            p.clusterCount = dataSectors / p.sectorsPerCluster;
-            if (p.clusterCount < 4085) {
-                p.type = "FAT12";
-            } else if (p.clusterCount < MIN_FAT32_CLUSTERS) {
-                p.type = "FAT16";
-            } else {
-                p.type = "FAT32";
-            }
-            if (!p.type.equals("FAT32")) {
-                p.label = ascii(b, 43, 11).strip();
-                return p;
-            }
-            if (rootEntries != 0 || fat16 != 0 || (b.getShort(42) & 0xFFFF) != 0) {
-                throw new ImageException("invalid FAT32 boot sector (root entry count " + rootEntries
-                        + ", 16-bit FAT size " + fat16 + ", version " + (b.getShort(42) & 0xFFFF) + ")");
-            }
-            if (p.fatSectors * p.bytesPerSector / 4 < p.clusterCount + 2) {
-                throw new ImageException("invalid FAT32 boot sector: the FAT is too small for "
-                        + p.clusterCount + " clusters");
-            }
-            int extFlags = b.getShort(40) & 0xFFFF;
-            p.mirroringDisabled = (extFlags & 0x80) != 0;
-            p.activeFat = extFlags & 0x0F;
-            p.rootCluster = b.getInt(44);
-            if (p.rootCluster < 2 || p.rootCluster > p.clusterCount + 1) {
-                throw new ImageException("invalid FAT32 boot sector: root cluster " + p.rootCluster);
-            }
-            int fsInfo = b.getShort(48) & 0xFFFF;
-            p.fsInfoSector = fsInfo == 0 || fsInfo == 0xFFFF ? -1 : fsInfo;
-            if (p.fsInfoSector >= p.reservedSectors) {
-                throw new ImageException("invalid FAT32 boot sector: FSInfo sector " + fsInfo
-                        + " outside the reserved area");
-            }
-            if (p.fsInfoSector > 0) {
-                ByteBuffer fi = readFully(ch, offset + (long) p.fsInfoSector * p.bytesPerSector, 512)
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                if (fi.getInt(0) != 0x41615252 || fi.getInt(484) != 0x61417272 || fi.getInt(508) != 0xAA550000) {
-                    throw new ImageException("the FAT32 FSInfo sector has wrong signatures (corrupt file system)");
-                }
-            }
-            p.label = ascii(b, 71, 11).strip();
-            return p;
-        }
-
-        private static Bpb typed(String type) {
-            Bpb p = new Bpb();
-            p.type = type;
-            p.label = "";
-            return p;
-        }
-    }
-
-    /** Walks the whole FAT once: the volume is refused unless every chain is well formed. */
-    private void checkFat() {
-        BitSet referenced = new BitSet(maxCluster + 1);
-        long free = 0;
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v == 0) {
-                free++;
-                continue;
-            }
-            if (v == BAD || v >= 0x0FFFFFF8) {
-                continue;
-            }
-            if (v < 2 || v > maxCluster) {
-                throw corrupt(String.format("cluster %d links to 0x%08x, outside 2..%d", c, v, maxCluster));
-            }
-            if (entry(v) == 0) {
-                throw corrupt("cluster " + c + " links to free cluster " + v);
-            }
-            if (referenced.get(v)) {
-                throw corrupt("cluster " + v + " is linked from two chains (cross-linked)");
-            }
-            referenced.set(v);
-        }
-        // With no cross-links, a chain started at a head never loops; a used cluster no head reaches
-        // therefore sits on a cycle.
-        BitSet reached = new BitSet(maxCluster + 1);
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v == 0 || v == BAD || referenced.get(c)) {
-                continue;
-            }
-            for (int x = c; ; x = entry(x)) {
-                reached.set(x);
-                int next = entry(x);
-                if (next >= 0x0FFFFFF8 || next == BAD) {
-                    break;
-                }
-            }
-        }
-        for (int c = 2; c <= maxCluster; c++) {
-            int v = entry(c);
-            if (v != 0 && v != BAD && !reached.get(c)) {
-                throw corrupt("cluster " + c + " is part of a loop in the FAT");
-            }
-        }
-        freeClusters = free;
-        lowestFree = 2;
-        if (entry(rootCluster) == 0) {
-            throw corrupt("the root directory's cluster " + rootCluster + " is marked free");
-        }
-    }
-
-    private static ImageException corrupt(String detail) {
+    static ImageException corrupt(String detail) {
         return new ImageException("corrupt FAT32 file system: " + detail + "; refusing to change it");
     }
 
     private String readRootLabel() throws IOException {
-        Dir root = loadDir(rootCluster);
+        FatDirectory root = loadDir(rootCluster);
         for (int slot = 0; slot < root.slots(); slot++) {
             int o = slot * 32;
             int b0 = root.data[o] & 0xFF;
@@ -344,7 +172,7 @@ public final class Fat32Volume {
                 break;
             }
             int attr = root.data[o + 11] & 0xFF;
-            if (b0 != 0xE5 && (attr & 0x3F) != ATTR_LFN && (attr & (ATTR_VOLUME_ID | ATTR_DIRECTORY)) == ATTR_VOLUME_ID) {
+            if (b0 != 0xE5 && (attr & 0x3F) != FatDirectory.ATTR_LFN && (attr & (FatDirectory.ATTR_VOLUME_ID | FatDirectory.ATTR_DIRECTORY)) == FatDirectory.ATTR_VOLUME_ID) {
                 return new String(root.data, o, 11, StandardCharsets.ISO_8859_1).strip();
             }
         }
@@ -371,11 +199,11 @@ public final class Fat32Volume {
     }
 
     public long freeBytes() {
-        return freeClusters * clusterSize;
+        return table.freeClusters() * clusterSize;
     }
 
     public long freeClusters() {
-        return freeClusters;
+        return table.freeClusters();
     }
 
     public int clusterCount() {
@@ -398,32 +226,32 @@ public final class Fat32Volume {
 
     /** Entries of a directory ("." and ".." and the volume label left out), in on-disk order. */
     public List<FatEntry> list(String path) throws IOException {
-        Dir dir = loadDir(requireDir(split(path), path));
+        FatDirectory dir = loadDir(requireDir(split(path), path));
         List<FatEntry> out = new ArrayList<>();
-        for (Entry e : dir.entries()) {
+        for (FatDirectory.Entry e : dir.entries()) {
             if (!e.isDotEntry()) {
-                out.add(new FatEntry(e.name(), e.shortName(), e.isDirectory(), e.size));
+                out.add(new FatEntry(e.name(), e.shortName(), e.isDirectory(), e.size()));
             }
         }
         return out;
     }
 
     public byte[] readFile(String path) throws IOException {
-        Entry e = requireEntry(path);
+        FatDirectory.Entry e = requireEntry(path);
         if (e.isDirectory()) {
             throw new ImageException("'" + path + "' is a directory");
         }
-        List<Integer> chain = chain(e.firstCluster);
-        if ((long) chain.size() * clusterSize < e.size) {
-            throw corrupt("'" + path + "' is " + e.size + " bytes but has only " + chain.size() + " clusters");
+        List<Integer> chain = table.chain(e.firstCluster());
+        if ((long) chain.size() * clusterSize < e.size()) {
+            throw corrupt("'" + path + "' is " + e.size() + " bytes but has only " + chain.size() + " clusters");
         }
-        if (e.size > Integer.MAX_VALUE - 8) {
+        if (e.size() > Integer.MAX_VALUE - 8) {
             throw new ImageException("'" + path + "' is too large to read into memory");
         }
-        byte[] out = new byte[(int) e.size];
-        for (int i = 0; i * (long) clusterSize < e.size; i++) {
+        byte[] out = new byte[(int) e.size()];
+        for (int i = 0; i * (long) clusterSize < e.size(); i++) {
             byte[] data = readCluster(chain.get(i));
-            int n = (int) Math.min(clusterSize, e.size - (long) i * clusterSize);
+            int n = (int) Math.min(clusterSize, e.size() - (long) i * clusterSize);
             System.arraycopy(data, 0, out, i * clusterSize, n);
         }
         return out;
@@ -439,8 +267,8 @@ public final class Fat32Volume {
         if (parent.isEmpty()) {
             return 0;
         }
-        Entry e = loadDir(parent.get()).find(parts.get(parts.size() - 1));
-        return e == null || e.isDirectory() ? 0 : (long) chain(e.firstCluster).size() * clusterSize;
+        FatDirectory.Entry e = loadDir(parent.get()).find(parts.get(parts.size() - 1));
+        return e == null || e.isDirectory() ? 0 : (long) table.chain(e.firstCluster()).size() * clusterSize;
     }
 
     // ---------------------------------------------------------------- changes (staged)
@@ -451,14 +279,14 @@ public final class Fat32Volume {
         int dir = rootCluster;
         for (int i = 0; i < parts.size(); i++) {
             String name = parts.get(i);
-            Dir d = loadDir(dir);
-            Entry e = d.find(name);
+            FatDirectory d = loadDir(dir);
+            FatDirectory.Entry e = d.find(name);
             if (e != null) {
                 if (!e.isDirectory()) {
                     throw new ImageException("cannot create directory '" + String.join("/", parts.subList(0, i + 1))
                             + "': a file of that name exists");
                 }
-                dir = e.firstCluster;
+                dir = e.firstCluster();
                 continue;
             }
             FatNames.validateLongName(name);
@@ -479,30 +307,30 @@ public final class Fat32Volume {
         }
         String name = parts.get(parts.size() - 1);
         int parentCluster = requireDir(parts.subList(0, parts.size() - 1), path);
-        Dir dir = loadDir(parentCluster);
-        Entry existing = dir.find(name);
+        FatDirectory dir = loadDir(parentCluster);
+        FatDirectory.Entry existing = dir.find(name);
         long needed = clustersFor(content.length);
         if (existing != null) {
             if (existing.isDirectory()) {
                 throw new ImageException("cannot write '" + path + "': it is a directory");
             }
-            if ((existing.attr & ATTR_READ_ONLY) != 0) {
+            if ((existing.attr() & FatDirectory.ATTR_READ_ONLY) != 0) {
                 // A read-only file on a Pi boot partition is unusual; replacing it silently could surprise.
                 throw new ImageException("cannot write '" + path + "': it is marked read-only");
             }
-            List<Integer> chain = chain(existing.firstCluster);
+            List<Integer> chain = table.chain(existing.firstCluster());
             requireFree(needed - chain.size(), "'" + path + "'");
             staged(() -> {
                 List<Integer> newChain = resize(chain, (int) needed);
                 writeData(newChain, content);
                 byte[] d = dir.data;
-                int o = existing.slot * 32;
+                int o = existing.slot() * 32;
                 putCluster(d, o, newChain.isEmpty() ? 0 : newChain.get(0));
                 putInt(d, o + 28, content.length);
                 putShort(d, o + 22, fatTime);
                 putShort(d, o + 24, fatDate);
                 putShort(d, o + 18, fatDate);
-                d[o + 11] |= ATTR_ARCHIVE;
+                d[o + 11] |= FatDirectory.ATTR_ARCHIVE;
                 saveDir(dir);
                 return 0;
             });
@@ -511,9 +339,9 @@ public final class Fat32Volume {
         FatNames.validateLongName(name);
         requireFree(needed + dir.growthFor(slotsFor(name)), "'" + path + "'");
         staged(() -> {
-            List<Integer> chain = allocate((int) needed);
+            List<Integer> chain = table.allocate((int) needed);
             writeData(chain, content);
-            addEntry(dir, name, ATTR_ARCHIVE, chain.isEmpty() ? 0 : chain.get(0), content.length);
+            addEntry(dir, name, FatDirectory.ATTR_ARCHIVE, chain.isEmpty() ? 0 : chain.get(0), content.length);
             saveDir(dir);
             return 0;
         });
@@ -529,18 +357,18 @@ public final class Fat32Volume {
         if (parent.isEmpty()) {
             return false;
         }
-        Dir dir = loadDir(parent.get());
-        Entry e = dir.find(parts.get(parts.size() - 1));
+        FatDirectory dir = loadDir(parent.get());
+        FatDirectory.Entry e = dir.find(parts.get(parts.size() - 1));
         if (e == null) {
             return false;
         }
-        if (e.isDirectory() && loadDir(e.firstCluster).entries().stream().anyMatch(x -> !x.isDotEntry())) {
+        if (e.isDirectory() && loadDir(e.firstCluster()).entries().stream().anyMatch(x -> !x.isDotEntry())) {
             throw new ImageException("cannot delete '" + path + "': the directory is not empty");
         }
-        List<Integer> chain = chain(e.firstCluster);
+        List<Integer> chain = table.chain(e.firstCluster());
         staged(() -> {
             free(chain);
-            for (int s = e.slot - e.lfnCount; s <= e.slot; s++) {
+            for (int s = e.slot() - e.lfnCount(); s <= e.slot(); s++) {
                 dir.data[s * 32] = (byte) 0xE5;
             }
             saveDir(dir);
@@ -551,22 +379,20 @@ public final class Fat32Volume {
 
     /** True if anything is staged and not yet written. */
     public boolean hasChanges() {
-        return !stagedClusters.isEmpty() || !dirtyFatSectors.isEmpty() || fsInfoDirty;
+        return !stagedClusters.isEmpty() || table.hasChanges();
     }
 
     /** Bytes the staged changes will write (each changed FAT sector counted once per FAT copy). */
     public long changedBytes() {
         return (long) stagedClusters.size() * clusterSize
-                + (long) dirtyFatSectors.cardinality() * bytesPerSector * numFats
-                + (fsInfoDirty ? bytesPerSector : 0);
+                + table.changedBytes(numFats);
     }
 
     /** Writes the staged changes to this volume's own channel. */
     public void flush() throws IOException {
         writeChanges(channel);
         stagedClusters.clear();
-        dirtyFatSectors.clear();
-        fsInfoDirty = false;
+        table.clearChanges();
     }
 
     /**
@@ -581,20 +407,9 @@ public final class Fat32Volume {
         for (Map.Entry<Integer, byte[]> c : stagedClusters.entrySet()) {
             writeFully(target, offset + clusterOffset(c.getKey()), ByteBuffer.wrap(c.getValue()));
         }
-        for (int s = dirtyFatSectors.nextSetBit(0); s >= 0; s = dirtyFatSectors.nextSetBit(s + 1)) {
-            ByteBuffer sector = fat.duplicate();
-            sector.clear().position(s * bytesPerSector).limit((s + 1) * bytesPerSector);
-            for (int copy = 0; copy < numFats; copy++) {
-                writeFully(target, offset + fatOffset + copy * fatBytes + (long) s * bytesPerSector, sector.duplicate());
-            }
-        }
-        if (fsInfoDirty && fsInfoSector > 0) {
-            long at = offset + (long) fsInfoSector * bytesPerSector;
-            ByteBuffer fi = readFully(target, at, 512).order(ByteOrder.LITTLE_ENDIAN);
-            fi.putInt(488, (int) freeClusters);
-            fi.putInt(492, freeClusters == 0 ? -1 : nextFreeFrom(lowestFree));
-            fi.clear();
-            writeFully(target, at, fi);
+        table.write(target, offset + fatOffset, numFats, fatBytes);
+        if (fsInfoSector > 0) {
+            table.writeFsInfo(target, offset + (long) fsInfoSector * bytesPerSector);
         }
     }
 
@@ -619,7 +434,7 @@ public final class Fat32Volume {
     }
 
     private void requireFree(long clusters, String what) {
-        if (clusters > freeClusters) {
+        if (clusters > table.freeClusters()) {
             throw new ImageException("the FAT32 volume" + label().map(l -> " '" + l + "'").orElse("") + " has "
                     + kib(freeBytes()) + " free, " + what + " needs " + kib(clusters * clusterSize));
         }
@@ -633,21 +448,21 @@ public final class Fat32Volume {
         return FatNames.exactShortName(name) != null ? 1 : 1 + FatNames.lfnEntryCount(name);
     }
 
-    private int createDir(Dir parent, String name) throws IOException {
-        int c = allocate(1).get(0);
+    private int createDir(FatDirectory parent, String name) throws IOException {
+        int c = table.allocate(1).get(0);
         byte[] data = new byte[clusterSize];
-        writeShortEntry(data, 0, ".          ".getBytes(StandardCharsets.ISO_8859_1), ATTR_DIRECTORY, c, 0);
+        writeShortEntry(data, 0, ".          ".getBytes(StandardCharsets.ISO_8859_1), FatDirectory.ATTR_DIRECTORY, c, 0);
         // ".." of a directory in the root points to cluster 0, not to the root cluster (FAT rule).
         int parentRef = parent.firstCluster == rootCluster ? 0 : parent.firstCluster;
-        writeShortEntry(data, 32, "..         ".getBytes(StandardCharsets.ISO_8859_1), ATTR_DIRECTORY, parentRef, 0);
+        writeShortEntry(data, 32, "..         ".getBytes(StandardCharsets.ISO_8859_1), FatDirectory.ATTR_DIRECTORY, parentRef, 0);
         stagedClusters.put(c, data);
-        addEntry(parent, name, ATTR_DIRECTORY, c, 0);
+        addEntry(parent, name, FatDirectory.ATTR_DIRECTORY, c, 0);
         saveDir(parent);
         return c;
     }
 
     /** Adds long-name entries (unless the name is a plain upper-case 8.3 name) and the short entry. */
-    private void addEntry(Dir dir, String name, int attr, int firstCluster, long size) throws IOException {
+    private void addEntry(FatDirectory dir, String name, int attr, int firstCluster, long size) throws IOException {
         byte[] exact = FatNames.exactShortName(name);
         byte[] shortName = exact != null ? exact : FatNames.uniqueAlias(name, dir.shortNames());
         int lfn = exact != null ? 0 : FatNames.lfnEntryCount(name);
@@ -675,14 +490,14 @@ public final class Fat32Volume {
     }
 
     /** Appends zeroed clusters to a directory until a free run of {@code slots} exists; its first slot. */
-    private int grow(Dir dir, int slots) {
+    private int grow(FatDirectory dir, int slots) {
         int extra = dir.growthFor(slots);
         if ((dir.slots() + (long) extra * clusterSize / 32) > MAX_DIR_ENTRIES) {
             throw new ImageException("a FAT directory cannot hold more than " + MAX_DIR_ENTRIES + " entries");
         }
-        List<Integer> added = allocate(extra);
+        List<Integer> added = table.allocate(extra);
         int last = dir.clusters.get(dir.clusters.size() - 1);
-        setEntry(last, added.get(0));
+        table.setEntry(last, added.get(0));
         dir.clusters.addAll(added);
         dir.data = Arrays.copyOf(dir.data, dir.clusters.size() * clusterSize);
         int slot = dir.freeRun(slots);
@@ -706,99 +521,21 @@ public final class Fat32Volume {
         if (wanted <= chain.size()) {
             free(chain.subList(wanted, chain.size()));
             if (wanted > 0) {
-                setEntry(chain.get(wanted - 1), EOC);
+                table.setEntry(chain.get(wanted - 1), FatTable.EOC);
             }
             return new ArrayList<>(chain.subList(0, wanted));
         }
-        List<Integer> added = allocate(wanted - chain.size());
+        List<Integer> added = table.allocate(wanted - chain.size());
         if (!chain.isEmpty()) {
-            setEntry(chain.get(chain.size() - 1), added.get(0));
+            table.setEntry(chain.get(chain.size() - 1), added.get(0));
         }
         List<Integer> all = new ArrayList<>(chain);
         all.addAll(added);
         return all;
     }
 
-    /** Allocates and links {@code n} clusters, lowest free first (deterministic). */
-    private List<Integer> allocate(int n) {
-        if (n > freeClusters) {
-            throw new ImageException("the FAT32 volume is full");
-        }
-        List<Integer> out = new ArrayList<>(n);
-        int c = lowestFree;
-        while (out.size() < n) {
-            c = nextFreeFrom(c);
-            out.add(c);
-            c++;
-        }
-        for (int i = 0; i < n; i++) {
-            setEntry(out.get(i), i + 1 < n ? out.get(i + 1) : EOC);
-        }
-        freeClusters -= n;
-        lowestFree = c;
-        fsInfoDirty = true;
-        return out;
-    }
 
-    private int nextFreeFrom(int from) {
-        for (int c = Math.max(2, from); c <= maxCluster; c++) {
-            if (entry(c) == 0) {
-                return c;
-            }
-        }
-        throw new IllegalStateException("free cluster count out of step with the FAT");
-    }
 
-    private void free(List<Integer> clusters) {
-        for (int c : clusters) {
-            setEntry(c, 0);
-            stagedClusters.remove(c); // staged data of a freed cluster need not be written
-            lowestFree = Math.min(lowestFree, c);
-        }
-        freeClusters += clusters.size();
-        if (!clusters.isEmpty()) {
-            fsInfoDirty = true;
-        }
-    }
-
-    // ---------------------------------------------------------------- internals: FAT and clusters
-
-    private int entry(int cluster) {
-        return fat.getInt(cluster * 4) & MASK;
-    }
-
-    private void setEntry(int cluster, int value) {
-        // The top 4 bits are reserved and must be preserved (fatgen103).
-        int old = fat.getInt(cluster * 4);
-        fat.putInt(cluster * 4, (old & ~MASK) | (value & MASK));
-        dirtyFatSectors.set(cluster * 4 / bytesPerSector);
-    }
-
-    /** The cluster chain starting at {@code first} (empty for 0), checked for range and length. */
-    private List<Integer> chain(int first) {
-        List<Integer> out = new ArrayList<>();
-        if (first == 0) {
-            return out;
-        }
-        int c = first;
-        while (true) {
-            if (c < 2 || c > maxCluster) {
-                throw corrupt("a chain reaches cluster " + c + ", outside 2..." + maxCluster);
-            }
-            if (out.size() > maxCluster) {
-                throw corrupt("a cluster chain loops");
-            }
-            out.add(c);
-            int next = entry(c);
-            if (next >= 0x0FFFFFF8) {
-                return out;
-            }
-            if (next == 0 || next == BAD) {
-                throw corrupt("a chain runs into " + (next == 0 ? "free" : "bad") + " cluster after " + c);
-            }
-            c = next;
-        }
-    }
 
     private long clusterOffset(int cluster) {
         return dataOffset + (long) (cluster - 2) * clusterSize;
@@ -810,6 +547,12 @@ public final class Fat32Volume {
             return staged.clone();
         }
         return readFully(channel, offset + clusterOffset(cluster), clusterSize).array();
+    }
+
+    /** Frees clusters in the FAT; their staged data need not be written any more. */
+    private void free(List<Integer> clusters) {
+        table.free(clusters);
+        clusters.forEach(stagedClusters::remove);
     }
 
     // ---------------------------------------------------------------- internals: directories
@@ -831,11 +574,11 @@ public final class Fat32Volume {
     private Optional<Integer> findDir(List<String> parts) throws IOException {
         int dir = rootCluster;
         for (String name : parts) {
-            Entry e = loadDir(dir).find(name);
+            FatDirectory.Entry e = loadDir(dir).find(name);
             if (e == null || !e.isDirectory()) {
                 return Optional.empty();
             }
-            dir = e.firstCluster == 0 ? rootCluster : e.firstCluster;
+            dir = e.firstCluster() == 0 ? rootCluster : e.firstCluster();
         }
         return Optional.of(dir);
     }
@@ -845,188 +588,28 @@ public final class Fat32Volume {
                 + "' on the FAT32 volume (for '" + path + "')"));
     }
 
-    private Entry requireEntry(String path) throws IOException {
+    private FatDirectory.Entry requireEntry(String path) throws IOException {
         List<String> parts = split(path);
         int parent = requireDir(parts.subList(0, Math.max(0, parts.size() - 1)), path);
-        Entry e = parts.isEmpty() ? null : loadDir(parent).find(parts.get(parts.size() - 1));
+        FatDirectory.Entry e = parts.isEmpty() ? null : loadDir(parent).find(parts.get(parts.size() - 1));
         if (e == null) {
             throw new ImageException("no file '" + path + "' on the FAT32 volume");
         }
         return e;
     }
 
-    private Dir loadDir(int firstCluster) throws IOException {
-        List<Integer> clusters = chain(firstCluster);
+    private FatDirectory loadDir(int firstCluster) throws IOException {
+        List<Integer> clusters = table.chain(firstCluster);
         byte[] data = new byte[clusters.size() * clusterSize];
         for (int i = 0; i < clusters.size(); i++) {
             System.arraycopy(readCluster(clusters.get(i)), 0, data, i * clusterSize, clusterSize);
         }
-        return new Dir(firstCluster, new ArrayList<>(clusters), data);
+        return new FatDirectory(firstCluster, new ArrayList<>(clusters), data, clusterSize, maxCluster);
     }
 
-    private void saveDir(Dir dir) {
+    private void saveDir(FatDirectory dir) {
         for (int i = 0; i < dir.clusters.size(); i++) {
             stagedClusters.put(dir.clusters.get(i), Arrays.copyOfRange(dir.data, i * clusterSize, (i + 1) * clusterSize));
-        }
-    }
-
-    /** A parsed directory entry: the short entry at {@code slot}, preceded by {@code lfnCount} LFN entries. */
-    private record Entry(String longName, String shortDisplay, String shortName, int attr, int firstCluster,
-                         long size, int slot, int lfnCount) {
-        boolean isDirectory() {
-            return (attr & ATTR_DIRECTORY) != 0;
-        }
-
-        boolean isDotEntry() {
-            return shortName.equals(".") || shortName.equals("..");
-        }
-
-        String name() {
-            return longName != null ? longName : shortDisplay;
-        }
-
-        boolean matches(String name) {
-            return name.equalsIgnoreCase(shortName) || (longName != null && name.equalsIgnoreCase(longName));
-        }
-    }
-
-    /** A directory's clusters and bytes, editable in memory; {@link #saveDir} stages them. */
-    private final class Dir {
-        final int firstCluster;
-        final List<Integer> clusters;
-        byte[] data;
-
-        Dir(int firstCluster, List<Integer> clusters, byte[] data) {
-            this.firstCluster = firstCluster;
-            this.clusters = clusters;
-            this.data = data;
-        }
-
-        int slots() {
-            return data.length / 32;
-        }
-
-        List<Entry> entries() {
-            List<Entry> out = new ArrayList<>();
-            char[] lfn = null;
-            int lfnSeq = 0;
-            int lfnSum = -1;
-            int lfnStart = -1;
-            for (int slot = 0; slot < slots(); slot++) {
-                int o = slot * 32;
-                int b0 = data[o] & 0xFF;
-                if (b0 == 0) {
-                    break;
-                }
-                int attr = data[o + 11] & 0xFF;
-                if (b0 == 0xE5) {
-                    lfn = null;
-                    continue;
-                }
-                if ((attr & 0x3F) == ATTR_LFN) {
-                    int seq = b0 & 0x1F;
-                    if ((b0 & 0x40) != 0 && seq > 0) {
-                        lfn = new char[seq * FatNames.LFN_CHARS_PER_ENTRY];
-                        Arrays.fill(lfn, '\uFFFF');
-                        lfnSum = data[o + 13] & 0xFF;
-                        lfnStart = slot;
-                    } else if (lfn == null || seq != lfnSeq - 1 || (data[o + 13] & 0xFF) != lfnSum) {
-                        lfn = null; // orphaned or out-of-order part: ignored, as Linux does
-                        continue;
-                    }
-                    lfnSeq = seq;
-                    for (int k = 0; k < FatNames.LFN_CHARS_PER_ENTRY; k++) {
-                        int p = o + FatNames.lfnCharOffset(k);
-                        lfn[(seq - 1) * FatNames.LFN_CHARS_PER_ENTRY + k] =
-                                (char) ((data[p] & 0xFF) | ((data[p + 1] & 0xFF) << 8));
-                    }
-                    continue;
-                }
-                if ((attr & ATTR_VOLUME_ID) != 0) {
-                    lfn = null;
-                    continue;
-                }
-                String longName = null;
-                int lfnCount = 0;
-                if (lfn != null && lfnSeq == 1 && FatNames.checksum(data, o) == lfnSum) {
-                    int end = 0;
-                    while (end < lfn.length && lfn[end] != 0 && lfn[end] != '\uFFFF') {
-                        end++;
-                    }
-                    longName = new String(lfn, 0, end);
-                    lfnCount = slot - lfnStart;
-                }
-                lfn = null;
-                int cluster = ((data[o + 21] & 0xFF) << 24 | (data[o + 20] & 0xFF) << 16
-                        | (data[o + 27] & 0xFF) << 8 | (data[o + 26] & 0xFF)) & MASK;
-                long size = Integer.toUnsignedLong((data[o + 28] & 0xFF) | (data[o + 29] & 0xFF) << 8
-                        | (data[o + 30] & 0xFF) << 16 | (data[o + 31] & 0xFF) << 24);
-                String shortName = FatNames.displayShortName(data, o, false);
-                if (cluster != 0 && (cluster < 2 || cluster > maxCluster) && !shortName.equals("..")) {
-                    throw corrupt("directory entry '" + shortName + "' starts at cluster " + cluster);
-                }
-                out.add(new Entry(longName, FatNames.displayShortName(data, o, true), shortName, attr, cluster,
-                        size, slot, lfnCount));
-            }
-            return out;
-        }
-
-        Entry find(String name) {
-            for (Entry e : entries()) {
-                if (!e.isDotEntry() && e.matches(name)) {
-                    return e;
-                }
-            }
-            return null;
-        }
-
-        Set<String> shortNames() {
-            Set<String> names = new HashSet<>();
-            for (int slot = 0; slot < slots(); slot++) {
-                int o = slot * 32;
-                int b0 = data[o] & 0xFF;
-                if (b0 == 0) {
-                    break;
-                }
-                if (b0 != 0xE5 && (data[o + 11] & 0x3F) != ATTR_LFN) {
-                    names.add(new String(data, o, 11, StandardCharsets.ISO_8859_1));
-                }
-            }
-            return names;
-        }
-
-        /** First slot of a run of {@code n} free slots (deleted or past the end marker), or -1. */
-        int freeRun(int n) {
-            int run = 0;
-            boolean ended = false;
-            for (int slot = 0; slot < slots(); slot++) {
-                int b0 = data[slot * 32] & 0xFF;
-                ended |= b0 == 0;
-                if (ended || b0 == 0xE5) {
-                    if (++run == n) {
-                        return slot - n + 1;
-                    }
-                } else {
-                    run = 0;
-                }
-            }
-            return -1;
-        }
-
-        /** Clusters this directory must grow by to fit {@code n} more slots. */
-        int growthFor(int n) {
-            if (freeRun(n) >= 0) {
-                return 0;
-            }
-            int trailing = 0;
-            boolean ended = false;
-            for (int slot = 0; slot < slots(); slot++) {
-                int b0 = data[slot * 32] & 0xFF;
-                ended |= b0 == 0;
-                trailing = ended || b0 == 0xE5 ? trailing + 1 : 0;
-            }
-            int perCluster = clusterSize / 32;
-            return (n - trailing + perCluster - 1) / perCluster;
         }
     }
 
@@ -1045,12 +628,6 @@ public final class Fat32Volume {
     private static void putCluster(byte[] d, int entryOffset, int cluster) {
         putShort(d, entryOffset + 20, cluster >>> 16);
         putShort(d, entryOffset + 26, cluster);
-    }
-
-    private static String ascii(ByteBuffer b, int at, int len) {
-        byte[] raw = new byte[len];
-        b.get(at, raw);
-        return new String(raw, StandardCharsets.ISO_8859_1);
     }
 
     static ByteBuffer readFully(FileChannel ch, long position, int length) throws IOException {
@@ -1074,6 +651,6 @@ public final class Fat32Volume {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "FAT32 volume %s (%d clusters of %d bytes, %d free)",
-                label().orElse("(no label)"), clusterCount(), clusterSize, freeClusters);
+                label().orElse("(no label)"), clusterCount(), clusterSize, table.freeClusters());
     }
 }

@@ -1,17 +1,13 @@
 package io.piimage.image;
 
 import io.piimage.json.Json;
+import io.piimage.util.AtomicWrite;
+import io.piimage.util.Sha256;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -85,7 +81,7 @@ public final class ImagerManifest {
     /** An entry for an uncompressed image file, measuring its size and SHA-256. */
     public static Entry forImageFile(String name, String description, Path image, LocalDate releaseDate,
                                      List<String> devices) throws IOException {
-        return uncompressed(name, description, image, Files.size(image), sha256(image), releaseDate, devices);
+        return uncompressed(name, description, image, Files.size(image), Sha256.hex(image), releaseDate, devices);
     }
 
     /** The os_list JSON. Image URLs are absolute {@code file://} URIs, as Imager's own local-list tool writes. */
@@ -123,31 +119,12 @@ public final class ImagerManifest {
     public static Path write(Path dir, String cluster, List<Entry> entries) throws IOException {
         Files.createDirectories(dir);
         Path target = dir.resolve(cluster + SUFFIX);
-        Path temp = Files.createTempFile(dir, "." + cluster, ".tmp");
-        try {
-            Files.writeString(temp, render(entries), StandardCharsets.UTF_8);
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        AtomicWrite.writeString(target, render(entries));
         return target;
     }
 
     /** Imager's device tag for a board generation key (pi3, pi4, pi5): our images are 64-bit. */
     public static String deviceTag(String model) {
         return model + "-64bit";
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.piimage.json;
 
+import io.piimage.util.Quoting;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -73,28 +74,11 @@ public final class Json {
         out.append("  ".repeat(depth));
     }
 
-    /** Appends {@code text} as a JSON string literal. */
+    /**
+     * Appends {@code text} as a JSON string literal: {@link Quoting#yaml}, whose escapes are all JSON's too,
+     * so a JSON document piimage writes is also a YAML document that YAML parsers accept.
+     */
     public static void quote(String text, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        out.append(Quoting.yaml(text));
     }
 }

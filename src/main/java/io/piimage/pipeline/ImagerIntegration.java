@@ -5,13 +5,14 @@ import io.piimage.plan.Node;
 import io.piimage.plan.PiModel;
 import io.piimage.plan.Plan;
 import io.piimage.plan.Role;
+import io.piimage.util.Quoting;
+import io.piimage.util.Sha256;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Raspberry Pi Imager for the cards of a plan: with whole node images, a custom repository that lists
@@ -20,7 +21,6 @@ import java.util.regex.Pattern;
  */
 public final class ImagerIntegration {
 
-    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
 
     private ImagerIntegration() {
     }
@@ -38,8 +38,8 @@ public final class ImagerIntegration {
         List<CliLine> lines = new ArrayList<>();
         for (Node node : plan.nodes()) {
             Path dir = outputDir.resolve(node.name());
-            String command = "rpi-imager --cli --cloudinit-userdata " + shellQuote(dir.resolve("user-data").toString())
-                    + " --cloudinit-networkconfig " + shellQuote(dir.resolve("network-config").toString())
+            String command = "rpi-imager --cli --cloudinit-userdata " + Quoting.shellIfNeeded(dir.resolve("user-data").toString())
+                    + " --cloudinit-networkconfig " + Quoting.shellIfNeeded(dir.resolve("network-config").toString())
                     + " IMAGE DEVICE";
             lines.add(new CliLine(node, plan.imageOf(node), command));
         }
@@ -70,7 +70,7 @@ public final class ImagerIntegration {
             boolean compressed = !image.getFileName().toString().endsWith(".img");
             long downloadSize = compressed ? java.nio.file.Files.size(image) : f.extractSize();
             String downloadSha = f.extractSha256() == null ? null
-                    : compressed ? NodeImages.sha256(image) : f.extractSha256();
+                    : compressed ? Sha256.hex(image) : f.extractSha256();
             entries.add(new ImagerManifest.Entry(entryName(plan, node), description(plan, node), image,
                     f.extractSize(), f.extractSha256(), downloadSize, downloadSha, released, devices(node), null));
         }
@@ -99,12 +99,5 @@ public final class ImagerIntegration {
         String kubernetes = node.role() == Role.CONTROL_PLANE || node.role() == Role.WORKER
                 ? ", Kubernetes " + plan.cluster().kubernetesVersion() : "";
         return node.address() + " \u00b7 " + what + kubernetes + " \u00b7 " + plan.imageOf(node);
-    }
-
-    static String shellQuote(String text) {
-        if (SHELL_SAFE.matcher(text).matches()) {
-            return text;
-        }
-        return "'" + text.replace("'", "'\\''") + "'";
     }
 }

@@ -1,18 +1,15 @@
 package io.piimage.pipeline;
 
+import io.piimage.plan.PlanFormat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** Helpers of {@code piimage init}: finding the user's public SSH keys. */
 public final class Init {
-
-    private static final Pattern PUBLIC_KEY = Pattern.compile(
-            "(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\\.com) [A-Za-z0-9+/]+=*( .*)?");
 
     private Init() {
     }
@@ -41,16 +38,19 @@ public final class Init {
         return keys.stream().distinct().toList();
     }
 
-    /** The keys in a file (one per line, as authorized_keys and .pub files hold them). */
+    /**
+     * The keys in a file (one per line, as authorized_keys and .pub files hold them) that the plan accepts:
+     * the loader's own rule, so a key init writes is never one check refuses (an ssh-dss key, a cut one).
+     */
     public static List<String> keysIn(Path file) {
         try {
-            return Files.readAllLines(file).stream().map(String::strip).filter(line -> PUBLIC_KEY.matcher(line).matches()).toList();
+            return Files.readAllLines(file).stream().map(String::strip).filter(Init::isPublicKey).toList();
         } catch (IOException | java.io.UncheckedIOException e) {
             return List.of();
         }
     }
 
     public static boolean isPublicKey(String text) {
-        return PUBLIC_KEY.matcher(text.strip()).matches();
+        return !text.isBlank() && PlanFormat.sshKeyProblem(text.strip()) == null;
     }
 }

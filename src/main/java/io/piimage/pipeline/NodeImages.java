@@ -20,6 +20,9 @@ import io.piimage.plan.PiModel;
 import io.piimage.plan.Plan;
 import io.piimage.render.NodeFile;
 import io.piimage.sink.Leftovers;
+import io.piimage.util.FileTrees;
+import io.piimage.util.Sha256;
+import io.piimage.util.Threads;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,14 +34,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,13 +44,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -316,12 +312,7 @@ public final class NodeImages implements AutoCloseable {
                 events.accept(event);
             }
         };
-        int threads = Math.max(1, Math.min(cards.size(), Math.min(MAX_PARALLEL_IMAGES, Runtime.getRuntime().availableProcessors())));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, task -> {
-            Thread t = new Thread(task, "piimage-node-image");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Threads.pool("piimage-node-image", Math.min(cards.size(), MAX_PARALLEL_IMAGES));
         try {
             List<Future<Staged>> futures = new ArrayList<>();
             for (NodeCard card : cards) {
@@ -389,7 +380,7 @@ public final class NodeImages implements AutoCloseable {
             throw new BakeException("node " + node.name() + ": " + e.getMessage(), e);
         }
         long size = Files.size(img);
-        String sha = checksums ? sha256(img) : null;
+        String sha = checksums ? Sha256.hex(img) : null;
         Path file = img;
         if (compression == Compression.XZ) {
             file = staging.resolve(node.name() + ".img.xz");
@@ -446,28 +437,12 @@ public final class NodeImages implements AutoCloseable {
         if (rawIsTemp) {
             Files.deleteIfExists(raw);
         }
-        if (staging != null && Files.exists(staging)) {
-            try (Stream<Path> walk = Files.walk(staging)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+        if (staging != null) {
+            FileTrees.delete(staging);
         }
     }
 
     Path source() {
         return source;
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            byte[] buf = new byte[1 << 20];
-            while (in.read(buf) >= 0) {
-                // digesting
-            }
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

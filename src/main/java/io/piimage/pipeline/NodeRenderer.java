@@ -13,6 +13,7 @@ import io.piimage.render.OverlayRenderer;
 import io.piimage.render.RenderException;
 import io.piimage.render.Templates;
 import io.piimage.render.WriteFile;
+import io.piimage.util.Quoting;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,7 +106,7 @@ final class NodeRenderer {
             throw new freemarker.template.TemplateModelException("sh() takes one argument");
         }
         Object value = freemarker.template.utility.DeepUnwrap.unwrap((freemarker.template.TemplateModel) arguments.get(0));
-        return "'" + String.valueOf(value).replace("'", "'\\''") + "'";
+        return Quoting.shell(String.valueOf(value));
     }
 
     NodeCard render(Node node) throws RenderException {

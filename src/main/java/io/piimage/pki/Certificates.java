@@ -1,12 +1,13 @@
 package io.piimage.pki;
 
+import io.piimage.util.Sha256;
+import io.piimage.util.Threads;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.HexFormat;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -89,12 +89,7 @@ public final class Certificates {
 
     /** {@code count} key pairs generated concurrently, one task per pair, on up to every core. */
     public static List<KeyPair> generateKeyPairs(KeyAlgorithm algorithm, int count, SecureRandom random) {
-        int threads = Math.max(1, Math.min(count, Runtime.getRuntime().availableProcessors()));
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, task -> {
-            Thread thread = new Thread(task, "piimage-keygen");
-            thread.setDaemon(true);
-            return thread;
-        });
+        java.util.concurrent.ExecutorService pool = Threads.pool("piimage-keygen", count);
         try {
             List<java.util.concurrent.Future<KeyPair>> futures = new ArrayList<>();
             for (int i = 0; i < count; i++) {
@@ -200,12 +195,7 @@ public final class Certificates {
 
     /** "sha256:" + hex SHA-256 of the DER SubjectPublicKeyInfo: kubeadm's --discovery-token-ca-cert-hash. */
     public static String caCertHash(X509Certificate certificate) {
-        try {
-            byte[] spki = certificate.getPublicKey().getEncoded();
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(spki));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return "sha256:" + Sha256.hex(certificate.getPublicKey().getEncoded());
     }
 
     /** Whether a private key belongs to a certificate (same public key). */

@@ -1,17 +1,16 @@
 package io.piimage.pki;
 
+import io.piimage.util.AtomicWrite;
+import io.piimage.util.FileTrees;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
@@ -318,7 +317,7 @@ public final class SecretsStore {
             }
             Files.move(staging, absolute, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -335,7 +334,7 @@ public final class SecretsStore {
                 writePrivate(staging, file.getKey(), file.getValue());
             }
         } catch (IOException | RuntimeException e) {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
             throw e;
         }
         return staging;
@@ -420,10 +419,11 @@ public final class SecretsStore {
         Path crtNew = dir.resolve(name + ".crt.new");
         Files.deleteIfExists(keyNew);
         Files.deleteIfExists(crtNew);
+        // name may hold a directory (join/<node>): the files go where the name says.
         writePrivate(dir, name + ".key.new", leaf.privateKeyPem());
         writePrivate(dir, name + ".crt.new", leaf.certificatePem());
-        Files.move(keyNew, dir.resolve(name + ".key"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(crtNew, dir.resolve(name + ".crt"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicWrite.replace(keyNew, dir.resolve(name + ".key"));
+        AtomicWrite.replace(crtNew, dir.resolve(name + ".crt"));
         forceDirectory(keyNew.getParent());
     }
 
@@ -439,7 +439,7 @@ public final class SecretsStore {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             forceDirectory(root);
         } finally {
-            deleteTree(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 
@@ -499,29 +499,6 @@ public final class SecretsStore {
                 + "keyAlgorithm=" + secrets.keyAlgorithm().key() + "\n"
                 + "generation=" + secrets.generation() + "\n");
         return files;
-    }
-
-    private static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException ignored) {
-            // Best effort clean-up of our own temporary directory after a failure already reported.
-        }
     }
 
 }

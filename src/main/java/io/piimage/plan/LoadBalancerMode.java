@@ -1,6 +1,6 @@
 package io.piimage.plan;
 
-/** How the endpoint's VIP is served: see plan-format.md, "Load-balancer topologies". */
+/** How the endpoint's VIP is served: see docs/plan-format.md, "Load-balancer topologies". */
 public enum LoadBalancerMode {
     DEDICATED("dedicated"),
     STACKED("stacked"),

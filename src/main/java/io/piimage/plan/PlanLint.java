@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * The rules that look at the whole plan once {@link PlanLoader} has built it (defaults filled, router id
- * derived): mistakes that are legal in the format but break or endanger a real cluster. They are part of
- * the loader's one rule set: an error here fails {@code check} and stops {@code bake} alike; a warning
- * does neither.
+ * derived): mistakes that are legal in the format but break or endanger a real cluster. They are
+ * {@link PlanRule}s like the others: an error here fails {@code check} and stops {@code bake} alike; a
+ * warning does neither.
  */
 final class PlanLint {
 
@@ -40,7 +40,7 @@ final class PlanLint {
     private void routerId() {
         int id = plan.endpoint().vrrp().routerId();
         if (id == PlanLoader.TUTORIAL_ROUTER_ID) {
-            warning("endpoint.vrrp.routerId", "VRRP router id " + id + " is keepalived's sample default, used by most "
+            report(PlanRule.TUTORIAL_ROUTER_ID, "endpoint.vrrp.routerId", "VRRP router id " + id + " is keepalived's sample default, used by most "
                     + "tutorials: another keepalived on this LAN with id " + id + " takes the VIP away; pick another "
                     + "id (1-255) or leave routerId out to derive one from the cluster name");
         }
@@ -51,7 +51,7 @@ final class PlanLint {
             Node node = plan.nodes().get(i);
             // A pi3 control plane is one of PlanLoader's errors; a pi3 worker is legal but cramped.
             if (node.model() == PiModel.PI3 && node.role() == Role.WORKER) {
-                warning("nodes[" + i + "].model", "worker " + node.name() + " is a pi3 (1 GiB): after kubelet, "
+                report(PlanRule.PI3_WORKER, "nodes[" + i + "].model", "worker " + node.name() + " is a pi3 (1 GiB): after kubelet, "
                         + "containerd and the CNI little memory is left for pods");
             }
         }
@@ -68,7 +68,7 @@ final class PlanLint {
         List<Node> controlPlanes = plan.controlPlanes();
         if (controlPlanes.stream().allMatch(PlanLint::repelsPods)) {
             int index = plan.nodes().indexOf(controlPlanes.get(0));
-            warning("nodes[" + index + "].taints@key", "no worker, and every control plane has a NoSchedule/NoExecute "
+            report(PlanRule.PODS_CAN_SCHEDULE, "nodes[" + index + "].taints@key", "no worker, and every control plane has a NoSchedule/NoExecute "
                     + "taint: ordinary pods will stay Pending; add workers, or drop the taints");
         }
     }
@@ -86,7 +86,7 @@ final class PlanLint {
             Ipv4 dns = plan.network().dns().get(i);
             for (Cidr cluster : List.of(pods, services)) {
                 if (cluster.contains(dns)) {
-                    error("network.dns[" + i + "]", "name server " + dns + " lies inside " + (cluster == pods ? "podSubnet " : "serviceSubnet ")
+                    report(PlanRule.DNS_OUTSIDE_CLUSTER_RANGES, "network.dns[" + i + "]", "name server " + dns + " lies inside " + (cluster == pods ? "podSubnet " : "serviceSubnet ")
                             + cluster + ": pods' and nodes' queries to it would be routed into the cluster");
                 }
             }
@@ -94,7 +94,7 @@ final class PlanLint {
         if (!lan.overlaps(HOME_LAN_RANGE)) {
             for (Cidr cluster : List.of(pods, services)) {
                 if (cluster.overlaps(HOME_LAN_RANGE)) {
-                    warning(cluster == pods ? "cluster.podSubnet" : "cluster.serviceSubnet", (cluster == pods ? "podSubnet " : "serviceSubnet ")
+                    report(PlanRule.HOME_LAN_RANGE, cluster == pods ? "cluster.podSubnet" : "cluster.serviceSubnet", (cluster == pods ? "podSubnet " : "serviceSubnet ")
                             + cluster + " overlaps 192.168.0.0/16, where most home LANs live (and Calico's default pool): "
                             + "if the LAN beyond the gateway is in it, pods cannot reach it; 10.244.0.0/16 is the usual choice");
                 }
@@ -111,16 +111,12 @@ final class PlanLint {
         KeyAlgorithm algorithm = plan.cluster().keyAlgorithm();
         KubernetesVersion version = plan.cluster().kubernetesVersion();
         if (algorithm == KeyAlgorithm.ECDSA_P384 && !version.atLeast(1, 34)) {
-            error("cluster.keyAlgorithm", "keyAlgorithm ecdsa-p384 needs Kubernetes 1.34 or newer (kubeadm " + version
+            report(PlanRule.KEY_ALGORITHM_VERSION, "cluster.keyAlgorithm", "keyAlgorithm ecdsa-p384 needs Kubernetes 1.34 or newer (kubeadm " + version
                     + " rejects encryptionAlgorithm ECDSA-P384): use ecdsa-p256, or kubernetesVersion \"1.34\"");
         }
     }
 
-    private void error(String path, String message) {
-        diagnostics.error(positions.near(path), message);
-    }
-
-    private void warning(String path, String message) {
-        diagnostics.warning(positions.near(path), message);
+    private void report(PlanRule rule, String path, String message) {
+        rule.report(diagnostics, positions.near(path), message);
     }
 }

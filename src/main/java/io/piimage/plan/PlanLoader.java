@@ -33,7 +33,7 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 /**
  * Loads a {@code piimage/v1} cluster plan: parses the YAML keeping every value's line and column,
- * checks it against plan-format.md, fills the defaults. Every problem is reported at once; a plan with
+ * checks it against {@link PlanFormat} and the {@link PlanRule}s (docs/plan-format.md), fills the defaults. Every problem is reported at once; a plan with
  * an error yields no {@link Plan}.
  */
 public final class PlanLoader {

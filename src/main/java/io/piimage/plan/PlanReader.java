@@ -15,41 +15,23 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 /**
- * Walks the YAML tree against the {@code piimage/v1} schema (plan-format.md), fills defaults and
+ * Walks the YAML tree against the {@code piimage/v1} format ({@link PlanFormat}; docs/plan-format.md), fills defaults and
  * collects the values into a {@link Draft}. A value that is missing or wrong is reported and left
  * null; the cross-section rules ({@link PlanRules}) then check whatever could be read.
  */
 final class PlanReader {
-
-    static final String DEFAULT_IMAGE = "ubuntu-24.04";
-    static final Cidr DEFAULT_POD_SUBNET = Cidr.parse("10.244.0.0/16");
-    static final Cidr DEFAULT_SERVICE_SUBNET = Cidr.parse("10.96.0.0/12");
-
-    static final List<String> TOP_KEYS = List.of("apiVersion", "cluster", "endpoint", "network", "os", "nodes");
-    static final List<String> CLUSTER_KEYS =
-            List.of("name", "kubernetesVersion", "podSubnet", "serviceSubnet", "dnsDomain", "cni", "keyAlgorithm");
-    static final List<String> ENDPOINT_KEYS = List.of("vip", "port", "loadBalancer", "vrrp");
-    static final List<String> VRRP_KEYS = List.of("routerId", "unicast", "preempt");
-    static final List<String> NETWORK_KEYS = List.of("subnet", "gateway", "dns", "searchDomains", "interface");
-    static final List<String> OS_KEYS =
-            List.of("image", "user", "sshAuthorizedKeys", "timezone", "locale", "ntpServers", "registryMirrors");
-    static final List<String> MIRROR_KEYS = List.of("endpoint", "insecure");
-    static final List<String> NODE_KEYS =
-            List.of("name", "role", "address", "model", "labels", "taints", "image", "interface", "uplink");
-    static final List<String> TAINT_KEYS = List.of("key", "value", "effect");
-    static final List<String> TAINT_EFFECTS = List.of("NoSchedule", "PreferNoSchedule", "NoExecute");
 
     /** A key written in the wrong section gets "'vip' belongs in endpoint"; only keys with one home. */
     private static final Map<String, String> HOMES = homes();
 
     private static Map<String, String> homes() {
         Map<String, List<String>> sections = new LinkedHashMap<>();
-        sections.put("cluster", CLUSTER_KEYS);
-        sections.put("endpoint", ENDPOINT_KEYS);
-        sections.put("endpoint.vrrp", VRRP_KEYS);
-        sections.put("network", NETWORK_KEYS);
-        sections.put("os", OS_KEYS);
-        sections.put("each node (under nodes)", NODE_KEYS);
+        sections.put("cluster", PlanFormat.CLUSTER.names());
+        sections.put("endpoint", PlanFormat.ENDPOINT.names());
+        sections.put("endpoint.vrrp", PlanFormat.VRRP.names());
+        sections.put("network", PlanFormat.NETWORK.names());
+        sections.put("os", PlanFormat.OS.names());
+        sections.put("each node (under nodes)", PlanFormat.NODE.names());
         Map<String, String> homes = new HashMap<>();
         Set<String> shared = new TreeSet<>();
         sections.forEach((section, keys) -> keys.forEach(key -> {
@@ -65,29 +47,29 @@ final class PlanReader {
     static final class Draft {
         String clusterName;
         KubernetesVersion kubernetesVersion;
-        Cidr podSubnet = DEFAULT_POD_SUBNET;
-        Cidr serviceSubnet = DEFAULT_SERVICE_SUBNET;
-        String dnsDomain = "cluster.local";
-        Cni cni = Cni.FLANNEL;
-        KeyAlgorithm keyAlgorithm = KeyAlgorithm.RSA_2048;
+        Cidr podSubnet = PlanFormat.DEFAULT_POD_SUBNET;
+        Cidr serviceSubnet = PlanFormat.DEFAULT_SERVICE_SUBNET;
+        String dnsDomain = PlanFormat.DEFAULT_DNS_DOMAIN;
+        Cni cni = PlanFormat.DEFAULT_CNI;
+        KeyAlgorithm keyAlgorithm = PlanFormat.DEFAULT_KEY_ALGORITHM;
 
         Ipv4 vip;
-        Integer port = 6443;
+        Integer port = PlanFormat.DEFAULT_PORT;
         LoadBalancerMode loadBalancer;
         Integer routerId; // null: derived from the cluster name when the plan is built
-        Boolean unicast = true;
-        Boolean preempt = false;
+        Boolean unicast = PlanFormat.DEFAULT_UNICAST;
+        Boolean preempt = PlanFormat.DEFAULT_PREEMPT;
 
         Cidr subnet;
         Ipv4 gateway;
         List<Ipv4> dns; // null: [gateway]
         List<String> searchDomains = List.of();
-        String networkInterface = "eth0";
+        String networkInterface = PlanFormat.DEFAULT_INTERFACE;
 
-        String image = DEFAULT_IMAGE;
+        String image = PlanFormat.DEFAULT_IMAGE;
         String user;
         List<String> sshAuthorizedKeys;
-        String timezone = "Etc/UTC";
+        String timezone = PlanFormat.DEFAULT_TIMEZONE;
         String locale;
         List<String> ntpServers = List.of();
         List<RegistryMirror> registryMirrors = List.of();
@@ -133,28 +115,28 @@ final class PlanReader {
                     + YamlMap.describe(root));
             return draft;
         }
-        YamlMap top = map(rootMapping, "", "", TOP_KEYS);
-        String apiVersion = top.text("apiVersion", true);
+        YamlMap top = map(rootMapping, "", "", PlanFormat.TOP);
+        String apiVersion = top.text("apiVersion");
         if (apiVersion != null && !apiVersion.equals(Plan.API_VERSION)) {
             top.error("apiVersion", "must be '" + Plan.API_VERSION + "', not '" + apiVersion + "'");
         }
-        MappingNode cluster = top.mapping("cluster", true);
+        MappingNode cluster = top.mapping("cluster");
         if (cluster != null) {
-            readCluster(map(cluster, "cluster", "cluster", CLUSTER_KEYS));
+            readCluster(map(cluster, "cluster", "cluster", PlanFormat.CLUSTER));
         }
-        MappingNode endpoint = top.mapping("endpoint", true);
+        MappingNode endpoint = top.mapping("endpoint");
         if (endpoint != null) {
-            readEndpoint(map(endpoint, "endpoint", "endpoint", ENDPOINT_KEYS));
+            readEndpoint(map(endpoint, "endpoint", "endpoint", PlanFormat.ENDPOINT));
         }
-        MappingNode network = top.mapping("network", true);
+        MappingNode network = top.mapping("network");
         if (network != null) {
-            readNetwork(map(network, "network", "network", NETWORK_KEYS));
+            readNetwork(map(network, "network", "network", PlanFormat.NETWORK));
         }
-        MappingNode os = top.mapping("os", true); // required: it holds the SSH keys
+        MappingNode os = top.mapping("os"); // required: it holds the SSH keys
         if (os != null) {
-            readOs(map(os, "os", "os", OS_KEYS));
+            readOs(map(os, "os", "os", PlanFormat.OS));
         }
-        SequenceNode nodes = top.sequence("nodes", true);
+        SequenceNode nodes = top.sequence("nodes");
         if (nodes != null) {
             draft.nodesRead = true;
             int index = 0;
@@ -168,17 +150,17 @@ final class PlanReader {
         return draft;
     }
 
-    private YamlMap map(MappingNode node, String path, String label, List<String> keys) {
+    private YamlMap map(MappingNode node, String path, String label, PlanFormat.Section keys) {
         return new YamlMap(node, path, label, keys, HOMES, diagnostics, positions);
     }
 
     private void readCluster(YamlMap m) {
-        draft.clusterName = m.text("name", true);
+        draft.clusterName = m.text("name");
         if (draft.clusterName != null && !Syntax.isDnsLabel(draft.clusterName)) {
             m.error("name", "'" + draft.clusterName + "' is not a valid name: " + Syntax.DNS_LABEL_RULE);
             draft.clusterName = null;
         }
-        String version = m.text("kubernetesVersion", true);
+        String version = m.text("kubernetesVersion");
         if (version != null) {
             try {
                 draft.kubernetesVersion = KubernetesVersion.parse(version);
@@ -187,36 +169,36 @@ final class PlanReader {
             }
         }
         if (m.value("podSubnet") != null) {
-            draft.podSubnet = m.cidr("podSubnet", false);
+            draft.podSubnet = m.cidr("podSubnet");
         }
         if (m.value("serviceSubnet") != null) {
-            draft.serviceSubnet = m.cidr("serviceSubnet", false);
+            draft.serviceSubnet = m.cidr("serviceSubnet");
         }
         if (m.value("dnsDomain") != null) {
-            draft.dnsDomain = m.text("dnsDomain", false);
+            draft.dnsDomain = m.text("dnsDomain");
             if (draft.dnsDomain != null && !Syntax.isDnsDomain(draft.dnsDomain)) {
                 m.error("dnsDomain", "'" + draft.dnsDomain + "' is not a DNS domain (lowercase labels joined by dots, e.g. cluster.local)");
                 draft.dnsDomain = null;
             }
         }
         if (m.value("cni") != null) {
-            draft.cni = m.choice("cni", Cni.values(), false);
+            draft.cni = m.choice("cni", Cni.values());
         }
         if (m.value("keyAlgorithm") != null) {
-            draft.keyAlgorithm = m.choice("keyAlgorithm", KeyAlgorithm.values(), false);
+            draft.keyAlgorithm = m.choice("keyAlgorithm", KeyAlgorithm.values());
         }
     }
 
     private void readEndpoint(YamlMap m) {
-        draft.vip = m.ipv4("vip", true);
+        draft.vip = m.ipv4("vip");
         if (m.value("port") != null) {
             draft.port = m.integer("port", 1, 65535);
         }
-        // No default in plan-format.md: the topology decides which Pis exist, so the user names it.
-        draft.loadBalancer = m.choice("loadBalancer", LoadBalancerMode.values(), true);
-        MappingNode vrrp = m.mapping("vrrp", false);
+        // No default (docs/plan-format.md): the topology decides which Pis exist, so the user names it.
+        draft.loadBalancer = m.choice("loadBalancer", LoadBalancerMode.values());
+        MappingNode vrrp = m.mapping("vrrp");
         if (vrrp != null) {
-            YamlMap v = map(vrrp, "endpoint.vrrp", "endpoint.vrrp", VRRP_KEYS);
+            YamlMap v = map(vrrp, "endpoint.vrrp", "endpoint.vrrp", PlanFormat.VRRP);
             if (v.value("routerId") != null) {
                 draft.routerId = v.integer("routerId", 1, 255);
             }
@@ -230,9 +212,9 @@ final class PlanReader {
     }
 
     private void readNetwork(YamlMap m) {
-        draft.subnet = m.cidr("subnet", true);
-        draft.gateway = m.ipv4("gateway", true);
-        List<YamlMap.Item> dns = m.items("dns", false);
+        draft.subnet = m.cidr("subnet");
+        draft.gateway = m.ipv4("gateway");
+        List<YamlMap.Item> dns = m.items("dns");
         if (dns != null) {
             if (dns.isEmpty() && m.value("dns") != null) {
                 m.error("dns", "needs at least one server (leave dns out to use network.gateway)");
@@ -248,7 +230,7 @@ final class PlanReader {
         } else if (m.value("dns") != null) {
             draft.dns = List.of(); // wrong type, reported
         }
-        List<YamlMap.Item> search = m.items("searchDomains", false);
+        List<YamlMap.Item> search = m.items("searchDomains");
         if (search != null) {
             List<String> domains = new ArrayList<>();
             for (YamlMap.Item item : search) {
@@ -270,12 +252,12 @@ final class PlanReader {
         if (m.value("image") != null) {
             draft.image = imageProfile(m, "image");
         }
-        draft.user = m.text("user", false);
+        draft.user = m.text("user");
         if (draft.user != null && !Syntax.isUserName(draft.user)) {
             m.error("user", "'" + draft.user + "' is not a valid user name (lowercase letters, digits, '_' and '-',"
                     + " starting with a letter or '_', at most 32 characters)");
         }
-        List<YamlMap.Item> keys = m.items("sshAuthorizedKeys", true);
+        List<YamlMap.Item> keys = m.items("sshAuthorizedKeys");
         if (keys != null) {
             if (keys.isEmpty() && m.value("sshAuthorizedKeys") != null) {
                 m.error("sshAuthorizedKeys", "needs at least one key: password login stays off, so without a key nobody can log in");
@@ -292,17 +274,17 @@ final class PlanReader {
             draft.sshAuthorizedKeys = valid;
         }
         if (m.value("timezone") != null) {
-            draft.timezone = m.text("timezone", false);
+            draft.timezone = m.text("timezone");
             if (draft.timezone != null && !ZoneId.getAvailableZoneIds().contains(draft.timezone)) {
                 m.error("timezone", "'" + draft.timezone + "' is not a time zone (e.g. Asia/Tokyo, Europe/Berlin, Etc/UTC)"
                         + Syntax.didYouMean(draft.timezone, new TreeSet<>(ZoneId.getAvailableZoneIds())));
             }
         }
-        draft.locale = m.text("locale", false);
+        draft.locale = m.text("locale");
         if (draft.locale != null && !Syntax.isLocale(draft.locale)) {
             m.error("locale", "'" + draft.locale + "' is not a locale name (e.g. en_US.UTF-8)");
         }
-        List<YamlMap.Item> ntp = m.items("ntpServers", false);
+        List<YamlMap.Item> ntp = m.items("ntpServers");
         if (ntp != null) {
             List<String> servers = new ArrayList<>();
             for (YamlMap.Item item : ntp) {
@@ -316,7 +298,7 @@ final class PlanReader {
             }
             draft.ntpServers = servers;
         }
-        MappingNode mirrors = m.mapping("registryMirrors", false);
+        MappingNode mirrors = m.mapping("registryMirrors");
         if (mirrors != null) {
             draft.registryMirrors = readMirrors(map(mirrors, "os.registryMirrors", "os.registryMirrors", null));
         }
@@ -334,8 +316,8 @@ final class PlanReader {
             if (settings == null) {
                 continue;
             }
-            YamlMap m = map(settings, all.path(host), "os.registryMirrors '" + host + "'", MIRROR_KEYS);
-            String endpoint = m.text("endpoint", true);
+            YamlMap m = map(settings, all.path(host), "os.registryMirrors '" + host + "'", PlanFormat.MIRROR);
+            String endpoint = m.text("endpoint");
             if (endpoint != null && !Syntax.isHttpUrl(endpoint)) {
                 m.error("endpoint", "'" + endpoint + "' is not an http:// or https:// URL (e.g. http://registry.lab:5005)");
                 endpoint = null;
@@ -359,15 +341,15 @@ final class PlanReader {
         String name = YamlMap.peekText(mapping, "name");
         String label = name != null && !name.isBlank() ? "node '" + name + "'" : "node #" + (index + 1);
         NodeDraft n = new NodeDraft(path, label);
-        YamlMap m = map(mapping, path, label, NODE_KEYS);
-        n.name = m.text("name", true);
+        YamlMap m = map(mapping, path, label, PlanFormat.NODE);
+        n.name = m.text("name");
         if (n.name != null && !Syntax.isDnsLabel(n.name)) {
             m.error("name", "'" + n.name + "' is not a valid name: " + Syntax.DNS_LABEL_RULE);
             n.name = null;
         }
-        n.role = m.choice("role", Role.values(), true);
-        n.address = m.ipv4("address", true);
-        n.model = m.choice("model", PiModel.values(), false);
+        n.role = m.choice("role", Role.values());
+        n.address = m.ipv4("address");
+        n.model = m.choice("model", PiModel.values());
         if (m.written("labels")) {
             if (n.role != null && !n.role.isKubernetes()) {
                 diagnostics.error(m.keyPosition("labels"), notKubernetes(n, "labels"));
@@ -448,9 +430,9 @@ final class PlanReader {
             String path = node.path("taints") + "[" + index++ + "]";
             Taint taint;
             if (item instanceof MappingNode mapping) {
-                YamlMap m = map(mapping, path, where, TAINT_KEYS);
-                taint = taint(where, Position.of(item), m.text("key", true), m.value("value") == null ? "" : m.text("value", false),
-                        m.text("effect", true), m.valuePosition("key"), m.valuePosition("value"), m.valuePosition("effect"));
+                YamlMap m = map(mapping, path, where, PlanFormat.TAINT);
+                taint = taint(where, Position.of(item), m.text("key"), m.value("value") == null ? "" : m.text("value"),
+                        m.text("effect"), m.valuePosition("key"), m.valuePosition("value"), m.valuePosition("effect"));
             } else if (item instanceof ScalarNode scalar && !YamlMap.isNull(scalar)) {
                 taint = taintText(where, scalar);
             } else {
@@ -505,9 +487,9 @@ final class PlanReader {
                 ok = false;
             }
         }
-        if (effect != null && !TAINT_EFFECTS.contains(effect)) {
+        if (effect != null && !PlanFormat.TAINT_EFFECTS.contains(effect)) {
             diagnostics.error(effectAt, where + ": effect '" + effect + "' is not one of "
-                    + String.join(", ", TAINT_EFFECTS) + Syntax.didYouMean(effect, TAINT_EFFECTS));
+                    + String.join(", ", PlanFormat.TAINT_EFFECTS) + Syntax.didYouMean(effect, PlanFormat.TAINT_EFFECTS));
             ok = false;
         }
         return ok ? new Taint(key, value, effect) : null;

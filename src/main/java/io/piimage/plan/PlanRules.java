@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The rules of plan-format.md that span sections ("Rules check and bake enforce"). Each rule looks
- * only at values that could be read; a value that was missing or wrong is already reported.
+ * The {@link PlanRule}s that span sections, applied to what was read (docs/plan-format.md, "Rules").
+ * Each rule looks only at values that could be read; a value that was missing or wrong is already reported.
  */
 final class PlanRules {
 
@@ -62,10 +62,10 @@ final class PlanRules {
         }
         Position at = positions.at("cluster.kubernetesVersion");
         if (!version.atLeast(1, KubernetesVersion.OLDEST_MINOR)) {
-            diagnostics.error(at, "cluster.kubernetesVersion: " + version
+            report(PlanRule.KUBERNETES_VERSION_KNOWN, at, "cluster.kubernetesVersion: " + version
                     + " is too old; piimage needs 1.31 or newer (kubeadm config v1beta4)");
         } else {
-            diagnostics.error(at, "cluster.kubernetesVersion: " + version + " is not a Kubernetes release piimage knows"
+            report(PlanRule.KUBERNETES_VERSION_KNOWN, at, "cluster.kubernetesVersion: " + version + " is not a Kubernetes release piimage knows"
                     + " how to install (1.31 to 1." + KubernetesVersion.NEWEST_MINOR + ")");
         }
     }
@@ -83,14 +83,14 @@ final class PlanRules {
         Position at = positions.at("cluster.podSubnet", "cluster");
         String name = "cluster.podSubnet " + pods + defaultMark("cluster.podSubnet");
         if (pods.prefix() > NODE_CIDR_PREFIX) {
-            diagnostics.error(at, name + " is narrower than /24: the controller manager gives each node a /24 of it;"
+            report(PlanRule.POD_SUBNET_SIZE, at, name + " is narrower than /24: the controller manager gives each node a /24 of it;"
                     + " use /24 or wider (e.g. 10.244.0.0/16)");
             return;
         }
         long kubernetesNodes = plan.nodes.stream().filter(n -> n.role != null && n.role.isKubernetes()).count();
         long ranges = 1L << (NODE_CIDR_PREFIX - pods.prefix());
         if (kubernetesNodes > ranges) {
-            diagnostics.error(at, name + " holds " + ranges + " node range(s) of /24, but the plan has " + kubernetesNodes
+            report(PlanRule.POD_SUBNET_SIZE, at, name + " holds " + ranges + " node range(s) of /24, but the plan has " + kubernetesNodes
                     + " control-plane and worker nodes (each needs one); widen it");
         }
     }
@@ -107,10 +107,10 @@ final class PlanRules {
         Position at = positions.at("cluster.serviceSubnet", "cluster");
         String name = "cluster.serviceSubnet " + services + defaultMark("cluster.serviceSubnet");
         if (services.prefix() < 12) {
-            diagnostics.error(at, name + " is wider than /12: the apiserver refuses a service range of more than"
+            report(PlanRule.SERVICE_SUBNET_SIZE, at, name + " is wider than /12: the apiserver refuses a service range of more than"
                     + " 2^20 addresses; use /12 or narrower (e.g. 10.96.0.0/12)");
         } else if (services.prefix() > 28) {
-            diagnostics.error(at, name + " is too small: the cluster DNS service gets its 10th address ("
+            report(PlanRule.SERVICE_SUBNET_SIZE, at, name + " is too small: the cluster DNS service gets its 10th address ("
                     + new Ipv4(services.network().bits() + 10) + "), which needs at least a /28");
         }
     }
@@ -131,7 +131,7 @@ final class PlanRules {
                 }
                 // Point at the range the user wrote; a default cannot be pointed at.
                 boolean aWritten = positions.has(a.name());
-                diagnostics.error(positions.at(aWritten ? a.name() : b.name()), a.name() + " " + a.cidr() + defaultMark(a.name())
+                report(PlanRule.SUBNETS_DISJOINT, positions.at(aWritten ? a.name() : b.name()), a.name() + " " + a.cidr() + defaultMark(a.name())
                         + " overlaps " + b.name() + " " + b.cidr() + defaultMark(b.name())
                         + ": pods, services and the node network each need their own address range");
             }
@@ -167,7 +167,7 @@ final class PlanRules {
         }
         String problem = hostProblem(plan.gateway);
         if (problem != null) {
-            diagnostics.error(positions.at("network.gateway"), "network.gateway " + plan.gateway + problem);
+            report(PlanRule.GATEWAY_IN_SUBNET, positions.at("network.gateway"), "network.gateway " + plan.gateway + problem);
         }
     }
 
@@ -178,9 +178,9 @@ final class PlanRules {
         Position at = positions.at("endpoint.vip");
         String problem = hostProblem(plan.vip);
         if (problem != null) {
-            diagnostics.error(at, "endpoint.vip " + plan.vip + problem);
+            report(PlanRule.VIP_IN_SUBNET, at, "endpoint.vip " + plan.vip + problem);
         } else if (plan.vip.equals(plan.gateway)) {
-            diagnostics.error(at, "endpoint.vip " + plan.vip + " is network.gateway; the VIP must be a free address of the subnet");
+            report(PlanRule.VIP_IN_SUBNET, at, "endpoint.vip " + plan.vip + " is network.gateway; the VIP must be a free address of the subnet");
         }
     }
 
@@ -192,11 +192,11 @@ final class PlanRules {
         Position at = positions.at("endpoint.port", "endpoint.loadBalancer");
         String port = "endpoint.port " + plan.port + defaultMark("endpoint.port");
         if (plan.loadBalancer == LoadBalancerMode.STACKED && plan.port == APISERVER_PORT) {
-            diagnostics.error(at, port + " cannot be used with loadBalancer stacked: the apiserver holds 6443 on every"
+            report(PlanRule.PORT_FREE, at, port + " cannot be used with loadBalancer stacked: the apiserver holds 6443 on every"
                     + " control plane, so HAProxy there needs another port (e.g. 8443)");
         }
         if (plan.loadBalancer == LoadBalancerMode.VIP_ONLY && plan.port != APISERVER_PORT) {
-            diagnostics.error(at, port + " cannot be used with loadBalancer vip-only: without HAProxy, clients reach"
+            report(PlanRule.PORT_FREE, at, port + " cannot be used with loadBalancer vip-only: without HAProxy, clients reach"
                     + " the apiserver itself, which listens on 6443; set port: 6443");
         }
         if (plan.loadBalancer == LoadBalancerMode.VIP_ONLY) {
@@ -208,7 +208,7 @@ final class PlanRules {
             taken = CONTROL_PLANE_PORTS.get(plan.port);
         }
         if (taken != null) {
-            diagnostics.error(at, port + " is taken by " + taken + " on " + where + ", where HAProxy listens on it"
+            report(PlanRule.PORT_FREE, at, port + " is taken by " + taken + " on " + where + ", where HAProxy listens on it"
                     + " (loadBalancer " + plan.loadBalancer + "); pick another port (e.g. 8443)");
         }
     }
@@ -221,7 +221,7 @@ final class PlanRules {
             }
             NodeDraft earlier = first.putIfAbsent(node.name, node);
             if (earlier != null) {
-                diagnostics.error(positions.at(node.path + ".name"), "node name '" + node.name
+                report(PlanRule.NODE_NAMES_UNIQUE, positions.at(node.path + ".name"), "node name '" + node.name
                         + "' is already used by the node at line " + positions.at(earlier.path + ".name").line()
                         + "; names must be unique");
             }
@@ -239,19 +239,19 @@ final class PlanRules {
             NodeDraft earlier = first.putIfAbsent(node.address, node);
             String problem = hostProblem(node.address);
             if (earlier != null) {
-                diagnostics.error(at, address + " is already used by " + earlier.label);
+                report(PlanRule.NODE_ADDRESSES, at, address + " is already used by " + earlier.label);
             } else if (problem != null) {
-                diagnostics.error(at, address + problem);
+                report(PlanRule.NODE_ADDRESSES, at, address + problem);
             } else if (node.address.equals(plan.vip)) {
-                diagnostics.error(at, address + " is the endpoint VIP; the VIP must be an address no node has");
+                report(PlanRule.NODE_ADDRESSES, at, address + " is the endpoint VIP; the VIP must be an address no node has");
             }
             if (node.role == Role.GATEWAY) {
                 if (plan.gateway != null && !node.address.equals(plan.gateway)) {
-                    diagnostics.error(at, "gateway " + address + " must equal network.gateway " + plan.gateway
+                    report(PlanRule.NODE_ADDRESSES, at, "gateway " + address + " must equal network.gateway " + plan.gateway
                             + ": the other nodes route through it");
                 }
             } else if (node.address.equals(plan.gateway)) {
-                diagnostics.error(at, address + " is network.gateway; only a gateway node may have that address");
+                report(PlanRule.NODE_ADDRESSES, at, address + " is network.gateway; only a gateway node may have that address");
             }
         }
     }
@@ -259,7 +259,7 @@ final class PlanRules {
     private void nodeModels() {
         for (NodeDraft node : plan.nodes) {
             if (node.role == Role.CONTROL_PLANE && node.model == PiModel.PI3) {
-                diagnostics.error(positions.at(node.path + ".model"), node.label + " is a pi3 control plane: a Raspberry Pi 3"
+                report(PlanRule.PI3_CONTROL_PLANE, positions.at(node.path + ".model"), node.label + " is a pi3 control plane: a Raspberry Pi 3"
                         + " has 1 GiB of memory and kubeadm needs 1700 MB on a control plane; use a pi4 or pi5");
             }
         }
@@ -280,14 +280,14 @@ final class PlanRules {
         if (count == 0) {
             // A role that could not be read (a typo, already reported) may have been meant as a control plane.
             if (allRolesRead) {
-                diagnostics.error(nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
+                report(PlanRule.CONTROL_PLANE_PRESENT, nodesAt, "no control-plane node: a cluster needs at least one (three for high availability)");
             }
         } else if (count == 1) {
-            diagnostics.warning(role(controlPlanes.get(0)), "only one control plane: the cluster is not highly available"
+            report(PlanRule.SINGLE_CONTROL_PLANE, role(controlPlanes.get(0)), "only one control plane: the cluster is not highly available"
                     + " (three control planes survive the loss of one)");
         } else if (count % 2 == 0) {
             int tolerated = count / 2 - 1;
-            diagnostics.error(role(controlPlanes.get(count - 1)), "an even number of control planes (" + count
+            report(PlanRule.CONTROL_PLANES_ODD, role(controlPlanes.get(count - 1)), "an even number of control planes (" + count
                     + ") is an error: etcd needs a majority of its members, so " + count + " control planes tolerate "
                     + (tolerated == 0 ? "no failure" : tolerated == 1 ? "only 1 failure" : "only " + tolerated + " failures")
                     + ", no more than " + (count - 1) + " do; use " + (count - 1) + " or " + (count + 1));
@@ -295,34 +295,34 @@ final class PlanRules {
 
         if (plan.loadBalancer == LoadBalancerMode.DEDICATED) {
             if (loadBalancers.isEmpty() && allRolesRead) {
-                diagnostics.error(positions.at("endpoint.loadBalancer"), "endpoint.loadBalancer is dedicated, but no node has role"
+                report(PlanRule.LOAD_BALANCERS_MATCH_MODE, positions.at("endpoint.loadBalancer"), "endpoint.loadBalancer is dedicated, but no node has role"
                         + " load-balancer; add one (two for failover), or use stacked or vip-only");
             } else if (loadBalancers.size() == 1) {
-                diagnostics.warning(role(loadBalancers.get(0)), "only one load-balancer node: the load balancer is a single"
+                report(PlanRule.SINGLE_LOAD_BALANCER, role(loadBalancers.get(0)), "only one load-balancer node: the load balancer is a single"
                         + " point of failure (add a second one for failover)");
             }
         } else if (plan.loadBalancer != null) {
             for (NodeDraft lb : loadBalancers) {
-                diagnostics.error(role(lb), lb.label + " has role load-balancer, but endpoint.loadBalancer is "
+                report(PlanRule.LOAD_BALANCERS_MATCH_MODE, role(lb), lb.label + " has role load-balancer, but endpoint.loadBalancer is "
                         + plan.loadBalancer + ": the control planes hold the VIP themselves; remove the node or use dedicated");
             }
         }
 
         for (NodeDraft extra : gateways.subList(Math.min(1, gateways.size()), gateways.size())) {
-            diagnostics.error(role(extra), extra.label + " is a second gateway (" + gateways.get(0).label
+            report(PlanRule.ONE_GATEWAY, role(extra), extra.label + " is a second gateway (" + gateways.get(0).label
                     + " is the first); a plan has at most one gateway");
         }
         if (!gateways.isEmpty()) {
             NodeDraft gw = gateways.get(0);
             String side = gw.interfaceName != null ? gw.interfaceName : plan.networkInterface;
             if (gw.uplink != null && gw.uplink.equals(side)) {
-                diagnostics.error(positions.at(gw.path + ".uplink"), gw.label + " uplink " + gw.uplink
+                report(PlanRule.ONE_GATEWAY, positions.at(gw.path + ".uplink"), gw.label + " uplink " + gw.uplink
                         + " is also its cluster-side interface; a gateway needs two (set interface: to the cluster side, e.g. eth1)");
             }
         }
 
         if (workers.isEmpty() && count > 0 && allRolesRead) {
-            diagnostics.warning(nodesAt, "no worker nodes: control planes will run workloads; their NoSchedule taint is removed");
+            report(PlanRule.NO_WORKERS, nodesAt, "no worker nodes: control planes will run workloads; their NoSchedule taint is removed");
         }
     }
 
@@ -332,5 +332,9 @@ final class PlanRules {
 
     private Position role(NodeDraft node) {
         return positions.at(node.path + ".role");
+    }
+
+    private void report(PlanRule rule, Position at, String message) {
+        rule.report(diagnostics, at, message);
     }
 }

@@ -1,6 +1,7 @@
 package io.piimage.plan;
 
 import io.piimage.pki.KeyAlgorithm;
+import io.piimage.util.Quoting;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class StarterPlan {
 
         public static Options defaults() {
             return new Options("makina", DEFAULT_KUBERNETES_VERSION, 3, 2, LoadBalancerMode.DEDICATED, null, null, null,
-                    Cidr.parse("192.168.3.0/24"), null, true, "ubuntu-24.04", KeyAlgorithm.RSA_2048, List.of());
+                    Cidr.parse("192.168.3.0/24"), null, true, PlanFormat.DEFAULT_IMAGE, PlanFormat.DEFAULT_KEY_ALGORITHM, List.of());
         }
     }
 
@@ -52,7 +53,7 @@ public final class StarterPlan {
     /** The plan text; throws IllegalArgumentException (a user-facing reason) when the choices cannot work. */
     public static String render(Options o) {
         Objects.requireNonNull(o.name(), "name");
-        if (!o.name().matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+        if (!Syntax.isDnsLabel(o.name())) {
             throw new IllegalArgumentException("cluster name '" + o.name() + "' is not a DNS-1123 label (a-z, 0-9, '-', at most 63)");
         }
         if (o.controlPlanes() < 1) {
@@ -82,6 +83,10 @@ public final class StarterPlan {
             throw new IllegalArgumentException("vip-only: clients reach the apiserver itself, so --port must be 6443");
         }
         KubernetesVersion version = KubernetesVersion.parse(o.kubernetesVersion());
+        if (!version.known()) {
+            throw new IllegalArgumentException("Kubernetes " + version + ": piimage installs 1." + KubernetesVersion.OLDEST_MINOR
+                    + " to 1." + KubernetesVersion.NEWEST_MINOR);
+        }
 
         Cidr subnet = o.subnet();
         Addresses addresses = new Addresses(subnet);
@@ -116,10 +121,10 @@ public final class StarterPlan {
         line(y, "  name: " + o.name(), "DNS-1123 label: a-z, 0-9 and '-'");
         line(y, "  kubernetesVersion: \"" + version + "\"", version.pinned()
                 ? "pinned patch release" : "newest " + version + " patch at first boot; \"" + version + ".1\" would pin it");
-        line(y, "  # podSubnet: 10.244.0.0/16", "the default; must not overlap network.subnet");
-        line(y, "  # serviceSubnet: 10.96.0.0/12", "the default");
-        line(y, "  cni: flannel", "flannel | calico | none");
-        line(y, "  keyAlgorithm: " + o.keyAlgorithm().key(), "rsa-2048 | rsa-3072 | rsa-4096 | ecdsa-p256 | ecdsa-p384 (Kubernetes >= 1.34)");
+        line(y, "  # podSubnet: " + PlanFormat.DEFAULT_POD_SUBNET, "the default; must not overlap network.subnet");
+        line(y, "  # serviceSubnet: " + PlanFormat.DEFAULT_SERVICE_SUBNET, "the default");
+        line(y, "  cni: " + PlanFormat.DEFAULT_CNI.key(), choices(PlanFormat.CLUSTER, "cni"));
+        line(y, "  keyAlgorithm: " + o.keyAlgorithm().key(), choices(PlanFormat.CLUSTER, "keyAlgorithm") + " (ecdsa-p384: Kubernetes >= 1.34)");
         y.append('\n');
 
         y.append("endpoint:                                # what kubectl and every node talk to\n");
@@ -129,7 +134,7 @@ public final class StarterPlan {
             case STACKED -> "HAProxy's port on the control planes (not 6443: the apiserver holds it)";
             case VIP_ONLY -> "vip-only: the apiserver's own port";
         });
-        line(y, "  loadBalancer: " + mode.key(), "dedicated | stacked | vip-only");
+        line(y, "  loadBalancer: " + mode.key(), choices(PlanFormat.ENDPOINT, "loadBalancer"));
         y.append("  # vrrp:\n");
         line(y, "  #   routerId: 51", "default: derived from the cluster name; must differ from other VRRP routers on the LAN");
         line(y, "  #   unicast: true", "the default: no multicast needed on the switch");
@@ -139,11 +144,11 @@ public final class StarterPlan {
         line(y, "  subnet: " + subnet, "every node address and the VIP lie inside it");
         line(y, "  gateway: " + gateway, o.gatewayNode() ? "the gateway Pi below" : "your router");
         line(y, "  # dns: [" + gateway + "]", "the default: the gateway");
-        line(y, "  # interface: eth0", "the default");
+        line(y, "  # interface: " + PlanFormat.DEFAULT_INTERFACE, "the default");
         y.append('\n');
 
         y.append("os:\n");
-        line(y, "  image: " + o.image(), "ubuntu-24.04 | raspios-trixie (piimage images lists them)");
+        line(y, "  image: " + o.image(), "a base-image profile: piimage images lists them");
         if (o.sshKeys().isEmpty()) {
             y.append("  # TODO: no ~/.ssh/*.pub was found. Paste your public key (ssh-keygen -t ed25519 makes one);\n");
             y.append("  # check and bake fail until there is at least one. Password login stays off.\n");
@@ -151,10 +156,10 @@ public final class StarterPlan {
         } else {
             line(y, "  sshAuthorizedKeys:", "who may log in (password login stays off)");
             for (String key : o.sshKeys()) {
-                y.append("    - ").append(quote(key.strip())).append('\n');
+                y.append("    - ").append(Quoting.yaml(key.strip())).append('\n');
             }
         }
-        line(y, "  timezone: Etc/UTC", "e.g. Asia/Tokyo");
+        line(y, "  timezone: " + PlanFormat.DEFAULT_TIMEZONE, "e.g. Asia/Tokyo");
         line(y, "  # ntpServers: [pool.ntp.org]", "default: the distribution's; Pis have no RTC, TLS needs the time");
         y.append('\n');
 
@@ -178,11 +183,18 @@ public final class StarterPlan {
                 line(y, "    interface: eth1", "cluster side (e.g. a USB Ethernet adapter)");
                 line(y, "    uplink: eth0", "home-LAN side; cluster traffic is masqueraded out of it");
             } else {
-                line(y, "    model: pi4", modelExplained ? null : "pi3 | pi4 | pi5 (a pi3 has too little memory for a control plane)");
+                line(y, "    model: pi4", modelExplained ? null : choices(PlanFormat.NODE, "model") + " (a pi3 has too little memory for a control plane)");
                 modelExplained = true;
             }
         }
         return y.toString();
+    }
+
+    /** "a | b | c": the values the format allows for a key, as the comment next to it lists them. */
+    private static String choices(PlanFormat.Section section, String key) {
+        @SuppressWarnings("unchecked")
+        List<String> values = (List<String>) section.key(key).type().schema().get("enum");
+        return String.join(" | ", values);
     }
 
     private static void line(StringBuilder y, String text, String comment) {
@@ -191,27 +203,6 @@ public final class StarterPlan {
             y.append(" ".repeat(Math.max(1, 41 - text.length()))).append("# ").append(comment);
         }
         y.append('\n');
-    }
-
-    /** A YAML double-quoted scalar. */
-    static String quote(String text) {
-        StringBuilder out = new StringBuilder("\"");
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\x%02x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
     }
 
     /** Hands out host addresses of a subnet, each once. */

@@ -19,15 +19,15 @@ final class Syntax {
     }
 
     /** RFC 1123 label as Kubernetes uses it for names: also a valid hostname. */
-    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-    private static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?");
+    static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?");
     /** Kubernetes label name (and the name part of a label key or taint key). */
-    private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
     /** Linux allows 15 bytes (IFNAMSIZ - 1); '/', ':' and blanks break the tools that take the name. */
-    private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
     /** What useradd accepts by default on Debian and Ubuntu (NAME_REGEX). */
-    private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
-    private static final Pattern LOCALE = Pattern.compile(
+    static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
+    static final Pattern LOCALE = Pattern.compile(
             "C|POSIX|C\\.(UTF-8|utf8)|[a-z]{2,3}(_[A-Z]{2})?(\\.[A-Za-z0-9-]+)?(@[A-Za-z0-9]+)?");
 
     static final String DNS_LABEL_RULE =
@@ -142,7 +142,7 @@ final class Syntax {
         return null;
     }
 
-    private static final Set<String> SSH_KEY_TYPES = Set.of(
+    static final Set<String> SSH_KEY_TYPES = Set.of(
             "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
             "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com");
 

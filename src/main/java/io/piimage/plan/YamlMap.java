@@ -1,7 +1,6 @@
 package io.piimage.plan;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +27,7 @@ final class YamlMap {
     }
 
     private final MappingNode mapping;
+    private final PlanFormat.Section format;
     private final String path;
     private final String label;
     private final Diagnostics diagnostics;
@@ -37,12 +37,15 @@ final class YamlMap {
     /**
      * @param path  where the mapping is, for {@link Positions}: "cluster", "nodes[2]", "" for the root
      * @param label how messages name it: "cluster", "node 'master1'", "" for the root
-     * @param knownKeys the schema's keys; null for free-form mappings (labels, registry mirrors)
+     * @param format the section of {@link PlanFormat} this mapping is (its keys, which are required); null
+     *              for free-form mappings (labels, registry mirrors)
      * @param homes for keys written in the wrong section: key → the section it belongs in
      */
-    YamlMap(MappingNode mapping, String path, String label, Collection<String> knownKeys, Map<String, String> homes,
+    YamlMap(MappingNode mapping, String path, String label, PlanFormat.Section format, Map<String, String> homes,
             Diagnostics diagnostics, Positions positions) {
         this.mapping = mapping;
+        this.format = format;
+        List<String> knownKeys = format == null ? null : format.names();
         this.path = path;
         this.label = label;
         this.diagnostics = diagnostics;
@@ -160,6 +163,39 @@ final class YamlMap {
         } else {
             diagnostics.error(position(), "missing required key '" + key + "' " + in());
         }
+    }
+
+    /** Whether the format requires {@code key}; a free-form mapping requires nothing. */
+    private boolean required(String key) {
+        return format != null && format.required(key);
+    }
+
+    String text(String key) {
+        return text(key, required(key));
+    }
+
+    Ipv4 ipv4(String key) {
+        return ipv4(key, required(key));
+    }
+
+    Cidr cidr(String key) {
+        return cidr(key, required(key));
+    }
+
+    <E extends Enum<E>> E choice(String key, E[] values) {
+        return choice(key, values, required(key));
+    }
+
+    MappingNode mapping(String key) {
+        return mapping(key, required(key));
+    }
+
+    SequenceNode sequence(String key) {
+        return sequence(key, required(key));
+    }
+
+    List<Item> items(String key) {
+        return items(key, required(key));
     }
 
     String text(String key, boolean required) {

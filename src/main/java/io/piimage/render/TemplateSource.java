@@ -1,5 +1,6 @@
 package io.piimage.render;
 
+import io.piimage.util.Quoting;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -58,14 +59,14 @@ public final class TemplateSource {
             for (Path p : (Iterable<Path>) walk::iterator) {
                 String name = root.relativize(p).toString();
                 if (Files.isSymbolicLink(p)) {
-                    throw new IllegalArgumentException("templates directory " + dir + ": " + Templates.yamlQuote(name)
+                    throw new IllegalArgumentException("templates directory " + dir + ": " + Quoting.yaml(name)
                             + " is a symbolic link; links are not followed (they could put any file of this"
                             + " machine on the cards): copy the file in instead");
                 }
                 if (name.startsWith("overlays/")) {
                     WriteFile.pathProblem(name).ifPresent(problem -> {
                         throw new IllegalArgumentException("templates directory " + dir + ": the name of "
-                                + Templates.yamlQuote(name) + " " + problem + "; cloud-init cannot write such a"
+                                + Quoting.yaml(name) + " " + problem + "; cloud-init cannot write such a"
                                 + " file on the node: rename it");
                     });
                 }

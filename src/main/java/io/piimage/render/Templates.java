@@ -8,6 +8,7 @@ import freemarker.template.TemplateExceptionHandler;
 import freemarker.template.TemplateMethodModelEx;
 import freemarker.template.TemplateModelException;
 import freemarker.template.utility.DeepUnwrap;
+import io.piimage.util.Quoting;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -119,29 +120,6 @@ public final class Templates {
             throw new TemplateModelException("q() takes one argument");
         }
         Object value = DeepUnwrap.unwrap((freemarker.template.TemplateModel) arguments.get(0));
-        return yamlQuote(String.valueOf(value));
-    }
-
-    /** A YAML double-quoted scalar that every YAML 1.1/1.2 parser reads back as exactly {@code text}. */
-    public static String yamlQuote(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\t' -> out.append("\\t");
-                case '\r' -> out.append("\\r");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029 || c == 0xfeff) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        return Quoting.yaml(String.valueOf(value));
     }
 }

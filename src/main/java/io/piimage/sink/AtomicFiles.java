@@ -1,13 +1,11 @@
 package io.piimage.sink;
 
+import io.piimage.util.FileTrees;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,7 +48,7 @@ final class AtomicFiles {
             ok = true;
         } finally {
             if (!ok) {
-                deleteQuietly(staging);
+                FileTrees.deleteQuietly(staging);
             }
         }
         return new Sink.Staged() {
@@ -61,7 +59,7 @@ final class AtomicFiles {
 
             @Override
             public void close() {
-                deleteQuietly(staging);
+                FileTrees.deleteQuietly(staging);
             }
         };
     }
@@ -75,37 +73,6 @@ final class AtomicFiles {
             // Only possible when something else wrote there after this bake checked the place.
             throw new IOException(to + " was created by another program while this bake was writing it; "
                     + "it was left as it is", e);
-        }
-    }
-
-    /** Deletes a tree; quiet when it is already gone. */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    static void deleteQuietly(Path root) {
-        try {
-            deleteTree(root);
-        } catch (IOException ignored) {
-            // Best effort: the caller is already reporting the failure that brought us here.
         }
     }
 }

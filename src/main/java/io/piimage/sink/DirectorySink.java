@@ -2,6 +2,7 @@ package io.piimage.sink;
 
 import io.piimage.render.FileTree;
 import io.piimage.render.NodeFile;
+import io.piimage.util.FileTrees;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ public final class DirectorySink implements Sink {
                     AtomicFiles.move(old, target);
                     throw e;
                 }
-                AtomicFiles.deleteQuietly(old);
+                FileTrees.deleteQuietly(old);
             } else {
                 AtomicFiles.move(staging, target);
             }

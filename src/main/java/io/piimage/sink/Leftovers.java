@@ -1,5 +1,6 @@
 package io.piimage.sink;
 
+import io.piimage.util.FileTrees;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ public final class Leftovers {
                 if (!tag.matches()) {
                     unknown.add(entry);
                 } else if (tag.group(1).equals(HOST) && !alive(Long.parseLong(tag.group(2)), Long.parseLong(tag.group(3)))) {
-                    AtomicFiles.deleteTree(entry);
+                    FileTrees.delete(entry);
                     removed.add(entry);
                 }
             }

@@ -96,6 +96,8 @@ class OperatorCliTest {
         Files.createDirectories(home.resolve(".ssh"));
         Files.writeString(home.resolve(".ssh/id_ed25519.pub"), KEY + "\n");
         Files.writeString(home.resolve(".ssh/not-a-key.pub"), "hello\n");
+        // check refuses DSA keys, so init must not copy one into the plan
+        Files.writeString(home.resolve(".ssh/id_dsa.pub"), "ssh-dss AAAAB3NzaC1kc3MAAACBAPold me@old\n");
         String oldHome = System.getProperty("user.home");
         Path plan = dir.resolve("plan.yaml");
         Run run;
@@ -111,6 +113,11 @@ class OperatorCliTest {
         Run check = piimage("check", plan.toString());
         assertThat(check.exitCode()).as(check.out()).isZero();
         assertThat(check.out()).contains("0 error(s), 0 warning(s)");
+
+        assertThat(Files.readString(plan)).doesNotContain("ssh-dss");
+        Run dsa = piimage("init", "--ssh-key", "ssh-dss AAAAB3NzaC1kc3MAAACBAPold me@old");
+        assertThat(dsa.exitCode()).isEqualTo(2);
+        assertThat(dsa.err()).contains("does not look like an SSH public key");
 
         Run again = piimage("init", "-o", plan.toString(), "--ssh-key", KEY);
         assertThat(again.exitCode()).isEqualTo(1);
@@ -136,7 +143,9 @@ class OperatorCliTest {
         Run even = piimage("init", "--ssh-key", KEY, "--control-planes", "2");
         assertThat(even.exitCode()).isEqualTo(1);
         assertThat(even.err()).contains("odd number");
-        assertThat(piimage("init", "--load-balancer", "nginx", "--ssh-key", KEY).exitCode()).isEqualTo(1);
+        Run nginx = piimage("init", "--load-balancer", "nginx", "--ssh-key", KEY);
+        assertThat(nginx.exitCode()).as("a bad option value is a usage error").isEqualTo(2);
+        assertThat(nginx.err()).contains("'nginx' is not one of dedicated, stacked, vip-only");
         assertThat(piimage("init", "--workers", "many").exitCode()).isEqualTo(2);
     }
 
@@ -239,7 +248,9 @@ class OperatorCliTest {
         Run one = piimage("man", "check");
         assertThat(one.exitCode()).isZero();
         assertThat(one.out()).startsWith(".\\\"").contains(".TH PIIMAGE\\-CHECK 1");
-        assertThat(piimage("man", "frobnicate").exitCode()).isEqualTo(1);
+        Run unknown = piimage("man", "frobnicate");
+        assertThat(unknown.exitCode()).as("an unknown COMMAND is a usage error, as `piimage frobnicate` is").isEqualTo(2);
+        assertThat(unknown.err()).contains("no command 'frobnicate'");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.piimage.plan;
 
+import io.piimage.util.FileTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.piimage.cli.CliRunner;
@@ -132,7 +133,7 @@ class PlanFuzzTest {
                 failures.add("case " + n + " (seed " + seed + ", kept as " + kept + "): " + problems
                         + "\n--- check:\n" + check.out() + check.err() + "--- bake:\n" + bake.out() + bake.err());
             }
-            deleteTree(out);
+            FileTrees.delete(out);
         }
         System.out.printf("PlanFuzzTest: seed %d, %d cases: check accepted %d, refused %d; bake refused %d accepted plans"
                 + " for other reasons; %d failures%n", seed, cases, checkOk, checkInvalid, bakeRefusedOtherwise, failures.size());
@@ -144,12 +145,12 @@ class PlanFuzzTest {
 
     /**
      * piimage's own command line, built once: picocli resets every option before each run, and building
-     * its model (reflection over every command) was nearly half the run time when done per call. An
-     * exception that escapes a command is caught and printed here, so it counts as a failure, as Main's
-     * "internal error" would.
+     * its model (reflection over every command) was nearly half the run time when done per call. The
+     * front door prints an unexpected exception as "internal error"; one that escapes even that is caught
+     * and printed here, so it counts as a failure too.
      */
     static final class InProcessCli {
-        private final CommandLine commandLine = new CommandLine(new Main());
+        private final CommandLine commandLine = Main.commandLine();
 
         CliRunner.Run run(String... args) {
             StringWriter out = new StringWriter();
@@ -277,16 +278,5 @@ class PlanFuzzTest {
             throw new UncheckedIOException(e);
         }
         return files;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

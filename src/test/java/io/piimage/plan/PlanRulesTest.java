@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** The rules of plan-format.md that span sections, and the warnings. */
+/** The rules that span sections ({@link PlanRule}, docs/plan-format.md), and the warnings. */
 class PlanRulesTest {
 
     static final String LOAD_BALANCERS = """

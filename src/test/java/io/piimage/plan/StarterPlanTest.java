@@ -67,4 +67,31 @@ class StarterPlanTest {
         assertThatThrownBy(() -> StarterPlan.render(options(LoadBalancerMode.DEDICATED, 3, 20, null, "192.168.3.0/29", true)))
                 .hasMessageContaining("too few addresses");
     }
+
+    /**
+     * Whatever init is asked for, the plan it writes goes through the real loader with no error and no
+     * warning: every load-balancer mode, image profile, key algorithm, with and without a gateway Pi.
+     */
+    @Test
+    void everyStarterPlanPassesTheLoaderWithoutAFinding() throws Exception {
+        int plans = 0;
+        for (LoadBalancerMode mode : LoadBalancerMode.values()) {
+            for (String image : ImageProfiles.packaged().names()) {
+                for (KeyAlgorithm algorithm : KeyAlgorithm.values()) {
+                    for (boolean gateway : List.of(true, false)) {
+                        StarterPlan.Options o = new StarterPlan.Options("starter", StarterPlan.DEFAULT_KUBERNETES_VERSION, 3, 2,
+                                mode, null, null, null, Cidr.parse("192.168.3.0/24"), null, gateway, image, algorithm, List.of(KEY));
+                        String text = StarterPlan.render(o);
+                        LoadedPlan loaded = PlanLoader.parse("plan.yaml", text, Path.of("plan.yaml"), ImageProfiles.packaged().names());
+                        assertThat(loaded.warnings()).as(mode + " " + image + " " + algorithm + " gateway=" + gateway + ":\n" + text)
+                                .isEmpty();
+                        assertThat(loaded.plan().os().image()).isEqualTo(image);
+                        plans++;
+                    }
+                }
+            }
+        }
+        assertThat(plans).isEqualTo(LoadBalancerMode.values().length * ImageProfiles.packaged().names().size()
+                * KeyAlgorithm.values().length * 2);
+    }
 }

@@ -1,5 +1,7 @@
 package io.piimage.render;
 
+import io.piimage.util.FileTrees;
+import io.piimage.util.Quoting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.piimage.cli.CliRunner;
@@ -99,10 +101,10 @@ class TemplateNamesTest {
                     "--templates", dir.toString());
             assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
             assertThat(run.err()).as(bad).contains("piimage: error: templates directory " + dir)
-                    .contains(Templates.yamlQuote("overlays/common/etc/piimage-names/" + bad)).contains("rename it")
+                    .contains(Quoting.yaml("overlays/common/etc/piimage-names/" + bad)).contains("rename it")
                     .doesNotContain("internal error").doesNotContain("Exception");
             assertNothingWritten(out);
-            deleteTree(dir);
+            FileTrees.delete(dir);
         }
     }
 
@@ -147,13 +149,5 @@ class TemplateNamesTest {
     private void assertNothingWritten(Path out) {
         assertThat(out).doesNotExist();
         assertThat(tmp.resolve("tiny.secrets")).doesNotExist();
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

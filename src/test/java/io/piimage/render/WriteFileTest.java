@@ -1,5 +1,6 @@
 package io.piimage.render;
 
+import io.piimage.util.Quoting;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,7 @@ class WriteFileTest {
     @SuppressWarnings("unchecked")
     private static byte[] roundTrip(String content) {
         WriteFile entry = WriteFile.of(NodeFile.text("/etc/x", content, 0644));
-        String yaml = "write_files:\n  - path: " + Templates.yamlQuote(entry.path()) + "\n"
+        String yaml = "write_files:\n  - path: " + Quoting.yaml(entry.path()) + "\n"
                 + (entry.base64() ? "    encoding: b64\n    content: " + entry.content() + "\n"
                         : "    content: |\n" + entry.content());
         Map<String, Object> doc = (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromString(yaml);
