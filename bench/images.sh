@@ -83,8 +83,6 @@ hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/ima
      "$root/piimage bake -q $work/plan.yaml -o $work/out-seeds" \
   -n "piimage bake --base-image base.img (1 node)" \
      "$root/piimage bake -q $work/plan1.yaml -o $work/out-one --base-image $base" \
-  -n "piimage bake --base-image base.img --checksums ($nodes nodes, SHA-256 of every image)" \
-     "$root/piimage bake -q $work/plan.yaml -o $work/out-sums --base-image $base --checksums" \
   -n "baseline: cp --sparse=always + mcopy x$nodes" "$work/baseline.sh" \
   -n "piimage bake --base-image base.img.xz ($nodes nodes)" \
      "$root/piimage bake -q $work/plan.yaml -o $work/out-xz --base-image $base.xz" \

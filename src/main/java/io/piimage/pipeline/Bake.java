@@ -2,7 +2,6 @@ package io.piimage.pipeline;
 
 import io.piimage.image.Fat32Volume;
 import io.piimage.image.ImageProfiles;
-import io.piimage.image.ProgressListener;
 import io.piimage.pki.ClusterSecrets;
 import io.piimage.pki.Kubeconfig;
 import io.piimage.pki.SecretsException;
@@ -17,7 +16,6 @@ import io.piimage.render.NodeFile;
 import io.piimage.render.RenderException;
 import io.piimage.render.TemplateSource;
 import io.piimage.render.Templates;
-import io.piimage.sink.DirectorySink;
 import io.piimage.sink.Leftovers;
 import io.piimage.sink.OutputLock;
 import io.piimage.sink.Sink;
@@ -46,31 +44,21 @@ import java.util.function.Consumer;
 public final class Bake {
 
     private final Path planFile;
-    private final Path output;
+    private final BakeTarget target;
     private final Path secretsDir;
     private final boolean initSecrets;
     private final Path templatesDir;
     private final Clock clock;
     private final Consumer<BakeEvent> events;
-    private final Path baseImage;
-    private final NodeImages.Compression compression;
-    private final boolean checksums;
-    private final String imageProfile;
-    private final ProgressListener progress;
 
     private Bake(Builder builder) {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
-        this.output = builder.output;
+        this.target = builder.target;
         this.secretsDir = builder.secretsDir;
         this.initSecrets = builder.initSecrets;
         this.templatesDir = builder.templatesDir;
         this.clock = builder.clock;
         this.events = builder.events;
-        this.baseImage = builder.baseImage;
-        this.compression = builder.compression;
-        this.checksums = builder.checksums;
-        this.imageProfile = builder.imageProfile;
-        this.progress = builder.progress;
     }
 
     public static Builder builder(Path planFile) {
@@ -119,24 +107,15 @@ public final class Bake {
             throw new BakeException(e.getMessage(), e);
         }
 
-        Path target = output != null ? output : defaultOutput(plan);
-        Sink sink;
-        try {
-            sink = Sink.forPath(target);
-        } catch (IllegalArgumentException e) {
-            throw new BakeException(e.getMessage(), e);
-        }
-        checkApart(target, secretsPath);
+        Path output = this.target.path() != null ? this.target.path() : defaultOutput(plan);
+        Sink sink = this.target.sink(output);
+        checkApart(output, secretsPath);
         if (create && secretsDir != null && !initSecrets) {
             throw new BakeException("the secrets directory " + secretsPath + (Files.exists(secretsPath) ? " is empty" : " does not exist")
                     + ". If this is a new cluster, add --init-secrets to create its secrets there; if not, check the path: "
                     + "new secrets would be a new CA that no node of the cluster trusts");
         }
         sink.check();
-        if (baseImage != null && !(sink instanceof DirectorySink)) {
-            throw new BakeException("--base-image writes <node>.img files into a directory; " + target
-                    + " is an archive: give a directory with -o");
-        }
 
         ClusterSecrets stored;
         SecureRandom random = new SecureRandom();
@@ -155,55 +134,65 @@ public final class Bake {
         List<NodeCard> cards = render(plan, secrets, profiles, templates);
         FileTree tree = outputTree(plan, secrets, cards);
 
-        try (OutputLock lock = lock(target)) {
-            Path workDir = target.toAbsolutePath().normalize().getParent();
-            sweep(workDir, Leftovers.prefixesBeside(target));
+        try (OutputLock lock = lock(output)) {
+            Path workDir = output.toAbsolutePath().normalize().getParent();
+            sweep(workDir, Leftovers.prefixesBeside(output));
             // A killed first bake may also have left new secrets half-staged beside the secrets directory.
             Path secretsAbsolute = secretsPath.toAbsolutePath().normalize();
             sweep(secretsAbsolute.getParent(), List.of("." + secretsAbsolute.getFileName() + ".tmp-"));
-            NodeImages images = null;
-            try {
-                if (baseImage != null) {
-                    // Decompressed, recognised, checked against the plan, and every image made in staging.
-                    images = NodeImages.open(baseImage, workDir, profiles, imageProfile, plan, events);
-                    images.build(cards, compression, checksums, Fat32Volume.DEFAULT_TIMESTAMP, progress, events); // not the clock: reproducible
+            if (this.target instanceof BakeTarget.NodeImages images) {
+                // Decompressed, recognised, checked against the plan, and every image made in staging.
+                try (BaseImage base = BaseImage.open(images.base(), workDir, profiles, images.profile(), plan, events);
+                     ImageSet set = ImageSet.build(base, cards, images.compression(), Fat32Volume.DEFAULT_TIMESTAMP, // not the clock: reproducible
+                             workDir, events)) {
+                    write(sink, tree, create, stored, secrets, secretsPath, output, () -> {
+                        Path manifest = set.publish(plan, output, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+                        events.accept(new BakeEvent.ImagesPublished(output, cards.size(), manifest));
+                    });
                 }
-                try (Sink.Staged staged = sink.stage(tree)) {
-                    // The first write that stays: new secrets before the output that depends on them.
-                    if (create) {
-                        writeSecrets(secrets, secretsPath);
-                        events.accept(new BakeEvent.SecretsCreated(secretsPath));
-                    } else {
-                        List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
-                        if (!changes.isEmpty()) {
-                            events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
-                        }
-                        events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
-                    }
-                    String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
-                    try {
-                        staged.commit();
-                        events.accept(new BakeEvent.OutputWritten(target));
-                        written = (create ? "the secrets directory " + secretsPath + " was created (keep it) and " : "")
-                                + "the seed files and admin.conf were written to " + target + ", but not the node images";
-                        if (images != null) {
-                            Path manifest = images.publish(plan, target, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-                            events.accept(new BakeEvent.ImagesPublished(target, cards.size(), manifest));
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        if (written == null) {
-                            throw e;
-                        }
-                        throw new BakeException(e instanceof IOException io ? BakeException.describe(io) : e.toString(), e, written);
-                    }
-                }
-            } finally {
-                if (images != null) {
-                    images.close();
-                }
+            } else {
+                write(sink, tree, create, stored, secrets, secretsPath, output, null);
             }
         }
-        return new Result(plan, target, secretsPath, create, cards);
+        return new Result(plan, output, secretsPath, create, cards);
+    }
+
+    /** What a target adds after the seed files are in place (node images: publishing them). */
+    private interface AfterOutput {
+        void run() throws IOException;
+    }
+
+    /** Stages the files, saves the secrets, commits the files, then {@code after} (if any). */
+    private void write(Sink sink, FileTree tree, boolean create, ClusterSecrets stored, ClusterSecrets secrets,
+                       Path secretsPath, Path output, AfterOutput after) throws IOException, BakeException {
+        try (Sink.Staged staged = sink.stage(tree)) {
+            // The first write that stays: new secrets before the output that depends on them.
+            if (create) {
+                writeSecrets(secrets, secretsPath);
+                events.accept(new BakeEvent.SecretsCreated(secretsPath));
+            } else {
+                List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
+                if (!changes.isEmpty()) {
+                    events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
+                }
+                events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
+            }
+            String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
+            try {
+                staged.commit();
+                events.accept(new BakeEvent.OutputWritten(output));
+                written = (create ? "the secrets directory " + secretsPath + " was created (keep it) and " : "")
+                        + "the seed files and admin.conf were written to " + output + ", but not the node images";
+                if (after != null) {
+                    after.run();
+                }
+            } catch (IOException | RuntimeException e) {
+                if (written == null) {
+                    throw e;
+                }
+                throw new BakeException(e instanceof IOException io ? BakeException.describe(io) : e.toString(), e, written);
+            }
+        }
     }
 
     private static OutputLock lock(Path target) throws IOException, BakeException {
@@ -305,26 +294,26 @@ public final class Bake {
 
     public static final class Builder {
         private final Path planFile;
-        private Path output;
+        private BakeTarget target = BakeTarget.at(null);
         private Path secretsDir;
         private boolean initSecrets;
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
-        private Path baseImage;
-        private NodeImages.Compression compression = NodeImages.Compression.NONE;
-        private boolean checksums;
-        private String imageProfile;
-        private ProgressListener progress = ProgressListener.NONE;
 
         private Builder(Path planFile) {
             this.planFile = planFile;
         }
 
-        /** A directory, or a file ending .tar.gz/.tgz/.zip; default {@code ./out/<cluster>}. */
-        public Builder output(Path output) {
-            this.output = output;
+        /** Where to write; default: the directory {@code ./out/<cluster>}. */
+        public Builder target(BakeTarget target) {
+            this.target = Objects.requireNonNull(target);
             return this;
+        }
+
+        /** {@link #target} {@link BakeTarget#at}: a directory, or a file ending .tar.gz/.tgz/.zip. */
+        public Builder output(Path output) {
+            return target(BakeTarget.at(output));
         }
 
         public Builder secretsDir(Path secretsDir) {
@@ -354,32 +343,12 @@ public final class Bake {
             return this;
         }
 
-        /** Also write {@code <node>.img} per node from this base (.img, .img.xz, .img.gz, .zip). */
-        public Builder baseImage(Path baseImage) {
-            this.baseImage = baseImage;
-            return this;
-        }
-
-        public Builder compression(NodeImages.Compression compression) {
-            this.compression = Objects.requireNonNull(compression);
-            return this;
-        }
-
-        /** Put each node image's SHA-256 in the Imager manifest (reads every image once more). */
-        public Builder checksums(boolean checksums) {
-            this.checksums = checksums;
-            return this;
-        }
-
-        /** Force the base image's profile instead of recognising it by its boot partition label. */
-        public Builder imageProfile(String imageProfile) {
-            this.imageProfile = imageProfile;
-            return this;
-        }
-
-        public Builder progress(ProgressListener progress) {
-            this.progress = Objects.requireNonNull(progress);
-            return this;
+        /**
+         * Node images from {@code base} (raw, uncompressed images, profile recognised) into the output
+         * given before: shorthand for {@link #target} with {@link BakeTarget#nodeImages}.
+         */
+        public Builder baseImage(Path base) {
+            return target(BakeTarget.nodeImages(target.path(), base, Compression.NONE, null));
         }
 
         public Bake build() {
