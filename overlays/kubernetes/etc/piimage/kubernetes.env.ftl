@@ -10,7 +10,7 @@ PIIMAGE_FIRST_CONTROL_PLANE=${isFirstControlPlane?then("yes", "no")}
 PIIMAGE_API_PORT=6443
 # Every control plane of the plan, name=address: the join lock talks to their etcd members.
 PIIMAGE_CONTROL_PLANES=(<#list controlPlanes as cp>${sh("${cp.name}=${cp.address}")}<#sep> </#sep></#list>)
-# Every Kubernetes node of the plan: the bootstrap token is deleted once all of them have joined.
+# Every Kubernetes node of the plan: the join watch labels them until all of them have joined.
 PIIMAGE_PLANNED_NODES=(<#list nodes?filter(n -> n.role.isKubernetes()) as n>${sh(n.name)}<#sep> </#sep></#list>)
 # The plan's registry mirrors, host|endpoint|insecure.
 PIIMAGE_REGISTRY_MIRRORS=(<#list os.registryMirrors as m>${sh("${m.host}|${m.endpoint}|${m.insecure?c}")}<#sep> </#sep></#list>)

@@ -1,13 +1,16 @@
 <#if isFirstControlPlane>
 <#global mode = "0600">
 # kubeadm init for ${node.name}, the first control plane of ${cluster.name} (kubeadm.k8s.io/v1beta4).
-# Written by piimage ${piimage.version}; holds the bootstrap token (root only).
+# Written by piimage ${piimage.version}; holds the bootstrap token init makes (root only).
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 bootstrapTokens:
   - token: ${q(secrets.bootstrapToken)}
-    description: "piimage: lets the planned nodes of ${cluster.name} join; deleted once all have joined"
-    ttl: 24h0m0s
+    # kubeadm init makes a token whatever the configuration says (a random one when none is named);
+    # nodes join with their join certificates instead, so piimage deletes this one right after init
+    # (the short ttl covers a power cut before that).
+    description: "piimage: made by kubeadm init, deleted right after it; nodes join with join certificates"
+    ttl: 15m0s
     usages: [signing, authentication]
     groups: [system:bootstrappers:kubeadm:default-node-token]
 localAPIEndpoint:

@@ -1,14 +1,14 @@
 <#global mode = "0600">
 # kubeadm join for ${node.name}, a worker of ${cluster.name} (kubeadm.k8s.io/v1beta4).
-# Written by piimage ${piimage.version}; holds the bootstrap token (root only).
+# Written by piimage ${piimage.version}; its credentials are in ${secrets.discoveryFile} (root only).
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 discovery:
-  bootstrapToken:
-    apiServerEndpoint: ${q(endpoint.hostPort())}
-    token: ${q(secrets.bootstrapToken)}
-    caCertHashes:
-      - ${q(secrets.caCertHash)}
+  # No bootstrap token: kubeadm takes the credentials of this kubeconfig (the node's own join
+  # certificate, in the group kubeadm binds its join RBAC to) for discovery and the TLS bootstrap, and
+  # trusts the cluster CA it names. So a card baked long after the first assembly still joins.
+  file:
+    kubeConfigPath: ${q(secrets.discoveryFile)}
 nodeRegistration:
   name: ${q(node.name)}
   criSocket: unix:///var/run/containerd/containerd.sock

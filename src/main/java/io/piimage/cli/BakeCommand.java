@@ -54,6 +54,11 @@ final class BakeCommand implements Callable<Integer> {
                 "(The default secrets directory needs no flag.)"})
     boolean initSecrets;
 
+    @Option(names = "--restore-from", paramLabel = "FILE",
+            description = {"An etcd snapshot (piimage snapshot) for the first control plane's card: it restores it",
+                "before kubeadm init, so the cluster starts from it; the others join as usual."})
+    Path restoreFrom;
+
     @Option(names = "--templates", paramLabel = "DIR",
             description = "A directory whose cloud-init/ and overlays/ templates override the packaged ones.")
     Path templates;
@@ -104,6 +109,7 @@ final class BakeCommand implements Callable<Integer> {
                     .target(target)
                     .secretsDir(secrets)
                     .initSecrets(initSecrets)
+                    .restoreFrom(restoreFrom)
                     .templatesDir(templates)
                     .events(event -> {
                         if (bar != null) {
@@ -179,6 +185,8 @@ final class BakeCommand implements Callable<Integer> {
         } else if (event instanceof BakeEvent.SecretsUpdated updated) {
             // Said even with -q, like a new CA: the secrets directory changed and wants a fresh backup.
             updated.changes().forEach(change -> err.println("piimage: secrets " + updated.directory() + ": " + change));
+        } else if (event instanceof BakeEvent.SecretsExpiring expiring) {
+            expiring.warnings().forEach(warning -> err.println("piimage: warning: secrets " + expiring.directory() + ": " + warning));
         } else if (event instanceof BakeEvent.SecretsReused reused) {
             reused.permissionProblems().forEach(problem -> err.println("piimage: warning: " + problem));
         } else if (event instanceof BakeEvent.NodeRendered rendered && !quiet) {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Bakes one Kubernetes cluster plan into Raspberry Pi SD-card contents that assemble "
                 + "themselves into a highly available cluster on first boot.",
         subcommands = {InitCommand.class, CheckCommand.class, BakeCommand.class, StatusCommand.class, WaitCommand.class,
-            KubeconfigCommand.class, DiagramCommand.class, ImagesCommand.class, SchemaCommand.class,
+            KubeconfigCommand.class, SnapshotCommand.class, RenewCommand.class, DiagramCommand.class, ImagesCommand.class, SchemaCommand.class,
             CompletionCommand.class, ManCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  piimage init -o plan.yaml                 # a commented starter plan",

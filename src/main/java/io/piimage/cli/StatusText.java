@@ -28,6 +28,11 @@ final class StatusText {
                 out.printf("  %-4s %-16s %-14s %s%n", node.ready() ? "ok" : node.detail().equals("unknown") ? "?" : "FAIL",
                         node.name(), node.role(), node.detail());
             }
+            if (!status.missingNodes().isEmpty()) {
+                // Planned but not joined: a card joins by itself within 28 days of its bake (its join certificate).
+                out.printf("not joined yet: %s (power their cards on; a card older than 28 days needs a new bake)%n",
+                        String.join(", ", status.missingNodes()));
+            }
         }
         if (!status.etcdMembers().isEmpty()) {
             out.println("etcd members:");

@@ -50,6 +50,7 @@ public final class Bake {
     private final Path templatesDir;
     private final Clock clock;
     private final Consumer<BakeEvent> events;
+    private final Path restoreFrom;
 
     private Bake(Builder builder) {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
@@ -59,6 +60,7 @@ public final class Bake {
         this.templatesDir = builder.templatesDir;
         this.clock = builder.clock;
         this.events = builder.events;
+        this.restoreFrom = builder.restoreFrom;
     }
 
     public static Builder builder(Path planFile) {
@@ -113,7 +115,9 @@ public final class Bake {
             // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
             // host keys made for nodes that have none.
             return new ClusterSecrets[] {loadedSecrets, loadedSecrets.withLeavesRenewed(clock.instant(), random)
-                    .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random)};
+                    .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random)
+                    .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
+                            clock.instant(), random)};
         });
 
         Templates templates;
@@ -143,7 +147,10 @@ public final class Bake {
             throw new BakeException("secrets " + secretsPath + ": " + e.getMessage(), e);
         }
 
-        List<NodeCard> cards = render(plan, secrets, profiles, templates);
+        if (!secrets.expiryWarnings(clock.instant()).isEmpty()) {
+            events.accept(new BakeEvent.SecretsExpiring(secretsPath, secrets.expiryWarnings(clock.instant())));
+        }
+        List<NodeCard> cards = RestoreSnapshot.onFirstControlPlane(plan, render(plan, secrets, profiles, templates), restoreFrom);
         FileTree tree = outputTree(plan, secrets, cards);
 
         try (OutputLock lock = lock(output)) {
@@ -361,6 +368,7 @@ public final class Bake {
         private BakeTarget target = BakeTarget.at(null);
         private Path secretsDir;
         private boolean initSecrets;
+        private Path restoreFrom;
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
@@ -382,6 +390,12 @@ public final class Bake {
 
         public Builder secretsDir(Path secretsDir) {
             this.secretsDir = secretsDir;
+            return this;
+        }
+
+        /** An etcd snapshot the first control plane restores before kubeadm init (null: an empty cluster). */
+        public Builder restoreFrom(Path snapshot) {
+            this.restoreFrom = snapshot;
             return this;
         }
 

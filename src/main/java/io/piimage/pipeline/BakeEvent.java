@@ -25,6 +25,10 @@ public sealed interface BakeEvent {
     record SecretsUpdated(Path directory, List<String> changes) implements BakeEvent {
     }
 
+    /** A CA of the secrets directory ends within 90 days: one line each (bake cannot renew a CA). */
+    record SecretsExpiring(Path directory, List<String> warnings) implements BakeEvent {
+    }
+
     record NodeRendered(Node node, int files, long bytes) implements BakeEvent {
     }
 

@@ -17,8 +17,10 @@ import java.util.Map;
  * override can never put the CA keys on a worker:
  * <ul>
  *   <li>control planes: the eight shared PKI files kubeadm needs to join without uploading certs,
- *       the bootstrap token, the CA hash, and the etcd client certificate for the join lock;</li>
- *   <li>workers: the bootstrap token and the CA hash only;</li>
+ *       and the etcd client certificate for the join lock; the first one also the bootstrap token its
+ *       {@code kubeadm init} creates (and deletes right after);</li>
+ *   <li>every Kubernetes node: its own join certificate, in the discovery kubeconfig kubeadm join
+ *       uses instead of a bootstrap token, and the CA hash;</li>
  *   <li>load balancers and the gateway: no cluster secret.</li>
  * </ul>
  * Nodes that hold the VIP also get the VRRP password (an endpoint secret, not a cluster one). Every
@@ -28,6 +30,8 @@ final class RoleSecrets {
 
     static final String PKI = "/etc/kubernetes/pki/";
     static final String PIIMAGE = "/etc/piimage/";
+    /** The discovery kubeconfig with the node's join certificate (JoinConfiguration discovery.file). */
+    static final String DISCOVERY = PIIMAGE + "kubeadm/discovery.conf";
 
     private RoleSecrets() {
     }
@@ -47,19 +51,30 @@ final class RoleSecrets {
             files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.crt", secrets.etcdClient().certificatePem(), NodeFile.READABLE));
             files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.key", secrets.etcdClient().privateKeyPem(), NodeFile.SECRET));
         }
-        if (node.role().isKubernetes()) {
+        if (isFirstControlPlane(plan, node)) {
             files.add(NodeFile.text(PIIMAGE + "bootstrap-token", secrets.bootstrapToken() + "\n", NodeFile.SECRET));
+        }
+        if (node.role().isKubernetes()) {
+            files.add(NodeFile.text(DISCOVERY, secrets.joinKubeconfig(node.name(), plan.cluster().name(), plan.endpoint().url()),
+                    NodeFile.SECRET));
             files.add(NodeFile.text(PIIMAGE + "ca-cert-hash", secrets.caCertHash() + "\n", NodeFile.READABLE));
         }
         return files;
     }
 
+    private static boolean isFirstControlPlane(Plan plan, Node node) {
+        return node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node);
+    }
+
     /** The secret values templates of this node may use, under {@code secrets.*}. */
     static Map<String, Object> templateValues(Plan plan, Node node, ClusterSecrets secrets) {
         Map<String, Object> values = new LinkedHashMap<>();
-        if (node.role().isKubernetes()) {
+        if (isFirstControlPlane(plan, node)) {
             values.put("bootstrapToken", secrets.bootstrapToken().toString());
+        }
+        if (node.role().isKubernetes()) {
             values.put("caCertHash", secrets.caCertHash());
+            values.put("discoveryFile", DISCOVERY);
         }
         if (plan.vipHolders().contains(node)) {
             values.put("vrrpPassword", secrets.vrrpPassword());

@@ -49,6 +49,19 @@ public final class Certificates {
     static final Duration BACKDATE = Duration.ofMinutes(5);
     static final Duration CA_VALIDITY = Duration.ofDays(3650);
     static final Duration LEAF_VALIDITY = Duration.ofDays(365);
+    /**
+     * A node's join certificate: long enough to flash a set of cards and power them on over a few
+     * weekends, short enough that a lost card's credential lapses within a month (see ClusterSecrets).
+     */
+    public static final Duration JOIN_VALIDITY = Duration.ofDays(28);
+    /**
+     * The group kubeadm binds its join RBAC to (kubeadm:kubelet-bootstrap, kubeadm:node-autoapprove-bootstrap,
+     * kubeadm:get-nodes, the kubeadm-config, kubelet-config and kube-proxy Roles): kube-apiserver makes a
+     * client certificate's O its groups, so a certificate with this O is what a bootstrap token is.
+     */
+    public static final String JOIN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
+    /** A join certificate's CN: the node it is for, under a prefix no Kubernetes component gives meaning. */
+    public static final String JOIN_CN_PREFIX = "piimage:join:";
 
     private Certificates() {
     }
@@ -133,22 +146,33 @@ public final class Certificates {
 
     public static KeyAndCertificate newClientCertificate(KeyAndCertificate issuer, String commonName, List<String> organizations,
             KeyPair keys, KeyAlgorithm algorithm, Instant now, SecureRandom random) {
-        return leaf(issuer, commonName, organizations, List.of(), List.of(), false, keys, algorithm, now, random);
+        return leaf(issuer, commonName, organizations, List.of(), List.of(), false, keys, algorithm, now, LEAF_VALIDITY, random);
+    }
+
+    /**
+     * A node's join certificate (clientAuth, {@link #JOIN_VALIDITY}): CN {@code piimage:join:<node>},
+     * O {@link #JOIN_GROUP}, signed by the cluster CA. kubeadm join uses it from its discovery file for
+     * discovery and the kubelet's TLS bootstrap, as it would a bootstrap token.
+     */
+    public static KeyAndCertificate newJoinCertificate(KeyAndCertificate ca, String node, KeyAlgorithm algorithm, Instant now,
+            SecureRandom random) {
+        return leaf(ca, JOIN_CN_PREFIX + node, List.of(JOIN_GROUP), List.of(), List.of(), false,
+                generateKeyPair(algorithm, random), algorithm, now, JOIN_VALIDITY, random);
     }
 
     /** A serving (and peer) certificate with DNS and IP SANs: serverAuth + clientAuth, as etcd members need. */
     public static KeyAndCertificate newServingCertificate(KeyAndCertificate issuer, String commonName, List<String> dnsNames,
             List<String> ipAddresses, KeyAlgorithm algorithm, Instant now, SecureRandom random) {
         return leaf(issuer, commonName, List.of(), dnsNames, ipAddresses, true, generateKeyPair(algorithm, random), algorithm,
-                now, random);
+                now, LEAF_VALIDITY, random);
     }
 
     private static KeyAndCertificate leaf(KeyAndCertificate issuer, String commonName, List<String> organizations,
             List<String> dnsNames, List<String> ipAddresses, boolean serving, KeyPair keys, KeyAlgorithm algorithm, Instant now,
-            SecureRandom random) {
+            Duration validity, SecureRandom random) {
         X500Name issuerName = X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
         X509v3CertificateBuilder builder = builder(issuerName, name(commonName, organizations), keys.getPublic(), now,
-                LEAF_VALIDITY, random);
+                validity, random);
         try {
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             int usage = KeyUsage.digitalSignature | (algorithm.isRsa() ? KeyUsage.keyEncipherment : 0);

@@ -19,6 +19,9 @@ import java.util.TreeMap;
  * @param etcdClient   a clientAuth certificate of the etcd CA, with which nodes take the join lock in etcd
  * @param vrrpPassword keepalived's PASS authentication (VRRP uses at most 8 characters)
  * @param hostKeys     each node's SSH host keys by node name (nodes of every plan baked with these secrets)
+ * @param joinCertificates each Kubernetes node's join certificate by node name: a short-lived client
+ *                     certificate in kubeadm's bootstrappers group that its card carries in a discovery
+ *                     kubeconfig, so that a card baked any time later joins without a bootstrap token
  */
 public record ClusterSecrets(
         KeyAlgorithm keyAlgorithm,
@@ -31,13 +34,19 @@ public record ClusterSecrets(
         KeyAndCertificate admin,
         KeyAndCertificate etcdClient,
         String vrrpPassword,
-        SortedMap<String, SshHostKeys> hostKeys) {
+        SortedMap<String, SshHostKeys> hostKeys,
+        SortedMap<String, KeyAndCertificate> joinCertificates) {
 
     public static final String ADMIN_CN = "kubernetes-admin";
     public static final String ADMIN_GROUP = "kubeadm:cluster-admins";
     public static final String ETCD_CLIENT_CN = "piimage-join-coordinator";
     /** Leaf certificates that expire within this are re-issued by the next bake. */
     public static final Duration RENEW_BEFORE = Duration.ofDays(90);
+    /**
+     * A join certificate with less than this left is re-issued by the next bake: every card leaves a
+     * bake with at least three weeks to join in, and two bakes within a week give identical cards.
+     */
+    public static final Duration JOIN_RENEW_BEFORE = Duration.ofDays(21);
     private static final String PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
     public static ClusterSecrets generate(KeyAlgorithm algorithm, Instant now, SecureRandom random) {
@@ -57,11 +66,12 @@ public record ClusterSecrets(
             password.append(PASSWORD_ALPHABET.charAt(random.nextInt(PASSWORD_ALPHABET.length())));
         }
         return new ClusterSecrets(algorithm, HexFormat.of().formatHex(generation), ca, frontProxyCa, etcdCa,
-                serviceAccount, BootstrapToken.random(random), admin, etcdClient, password.toString(), new TreeMap<>());
+                serviceAccount, BootstrapToken.random(random), admin, etcdClient, password.toString(), new TreeMap<>(), new TreeMap<>());
     }
 
     public ClusterSecrets {
         hostKeys = Collections.unmodifiableSortedMap(new TreeMap<>(hostKeys));
+        joinCertificates = Collections.unmodifiableSortedMap(new TreeMap<>(joinCertificates));
     }
 
     /** These secrets with SSH host keys made for every node in {@code nodes} that has none yet. */
@@ -73,7 +83,38 @@ public record ClusterSecrets(
         SortedMap<String, SshHostKeys> all = new TreeMap<>(hostKeys);
         missing.forEach(node -> all.put(node, SshHostKeys.generate(node, random)));
         return new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
-                admin, etcdClient, vrrpPassword, all);
+                admin, etcdClient, vrrpPassword, all, joinCertificates);
+    }
+
+    /**
+     * These secrets with a join certificate for every node in {@code nodes} that has none, or whose
+     * certificate has less than {@link #JOIN_RENEW_BEFORE} left at {@code now} (each with a new key).
+     * Other nodes' certificates stay as they are (they may belong to another plan of the cluster).
+     */
+    public ClusterSecrets withJoinCertificatesFor(Collection<String> nodes, Instant now, SecureRandom random) {
+        SortedMap<String, KeyAndCertificate> all = new TreeMap<>(joinCertificates);
+        boolean changed = false;
+        for (String node : nodes) {
+            KeyAndCertificate current = all.get(node);
+            if (current == null || !current.certificate().getNotAfter().toInstant().isAfter(now.plus(JOIN_RENEW_BEFORE))) {
+                all.put(node, Certificates.newJoinCertificate(ca, node, keyAlgorithm, now, random));
+                changed = true;
+            }
+        }
+        return changed ? new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
+                admin, etcdClient, vrrpPassword, hostKeys, all) : this;
+    }
+
+    /**
+     * The discovery kubeconfig of {@code node}'s card (kubeadm's {@code discovery.file}): the endpoint,
+     * the cluster CA it trusts, and the node's join certificate as its credentials.
+     */
+    public String joinKubeconfig(String node, String clusterName, String serverUrl) {
+        KeyAndCertificate join = joinCertificates.get(node);
+        if (join == null) {
+            throw new IllegalStateException("no join certificate for " + node);
+        }
+        return Kubeconfig.render(clusterName, serverUrl, ca.certificate(), join, "piimage-join-" + node);
     }
 
     /**
@@ -82,17 +123,51 @@ public record ClusterSecrets(
      * key of every copy of the old admin.conf. The CAs themselves (10 years) are never re-issued here.
      */
     public ClusterSecrets withLeavesRenewed(Instant now, SecureRandom random) {
-        KeyAndCertificate newAdmin = expiresSoon(admin, now)
+        return withLeaves(now, random, false);
+    }
+
+    /**
+     * These secrets with both leaf certificates (admin, etcd-client) re-issued now by their CAs, whatever
+     * their dates, each with a new key: {@code piimage renew}, e.g. after a copy of admin.conf was lost.
+     */
+    public ClusterSecrets withLeavesReissued(Instant now, SecureRandom random) {
+        return withLeaves(now, random, true);
+    }
+
+    private ClusterSecrets withLeaves(Instant now, SecureRandom random, boolean all) {
+        KeyAndCertificate newAdmin = all || expiresSoon(admin, now)
                 ? Certificates.newClientCertificate(ca, ADMIN_CN, List.of(ADMIN_GROUP), keyAlgorithm, now, random)
                 : admin;
-        KeyAndCertificate newEtcdClient = expiresSoon(etcdClient, now)
+        KeyAndCertificate newEtcdClient = all || expiresSoon(etcdClient, now)
                 ? Certificates.newClientCertificate(etcdCa, ETCD_CLIENT_CN, List.of(), keyAlgorithm, now, random)
                 : etcdClient;
         if (newAdmin == admin && newEtcdClient == etcdClient) {
             return this;
         }
         return new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
-                newAdmin, newEtcdClient, vrrpPassword, hostKeys);
+                newAdmin, newEtcdClient, vrrpPassword, hostKeys, joinCertificates);
+    }
+
+    /**
+     * What a bake warns about: a CA of the cluster that ends within {@link #RENEW_BEFORE} of {@code now}
+     * (or has ended). Leaves are re-issued by the bake itself; a CA cannot be, since every node trusts it.
+     */
+    public List<String> expiryWarnings(Instant now) {
+        List<String> warnings = new java.util.ArrayList<>();
+        java.util.Map<String, KeyAndCertificate> cas = new java.util.LinkedHashMap<>();
+        cas.put("ca.crt (the cluster CA)", ca);
+        cas.put("front-proxy-ca.crt", frontProxyCa);
+        cas.put("etcd/ca.crt (the etcd CA)", etcdCa);
+        cas.forEach((name, authority) -> {
+            if (expiresSoon(authority, now)) {
+                Instant end = authority.certificate().getNotAfter().toInstant();
+                long days = Duration.between(now, end).toDays();
+                warnings.add(name + (end.isAfter(now) ? " expires on " + end + ", in " + days + " days" : " expired on " + end)
+                        + ": piimage does not renew CAs (every node trusts this one); plan a new cluster, or renew it "
+                        + "on the nodes with kubeadm's manual CA rotation");
+            }
+        });
+        return warnings;
     }
 
     static boolean expiresSoon(KeyAndCertificate leaf, Instant now) {

@@ -18,6 +18,7 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class SecretsStore {
     static final String PROPERTIES = "secrets.properties";
     /** {@code ssh/<node>/ssh_host_<type>_key} and {@code .pub}: every node's SSH host keys. */
     static final String HOST_KEYS = "ssh";
+    /** {@code join/<node>.crt} and {@code .key}: every Kubernetes node's join certificate (see ClusterSecrets). */
+    static final String JOIN = "join";
     /** Leaf certificates a bake re-issues when they come close to expiring. */
     static final List<String> LEAVES = List.of("admin", "etcd-client");
 
@@ -142,7 +145,7 @@ public final class SecretsStore {
             verifyIssuer(admin, ca, "admin.crt", "ca.crt");
             verifyIssuer(etcdClient, etcdCa, "etcd-client.crt", "etcd/ca.crt");
             return new ClusterSecrets(algorithm, generation, ca, frontProxyCa, etcdCa, new KeyPair(saPublic, saPrivate),
-                    token, admin, etcdClient, password, loadHostKeys(dir));
+                    token, admin, etcdClient, password, loadHostKeys(dir), loadJoinCertificates(dir, algorithm, ca));
         } catch (IllegalArgumentException e) {
             throw new SecretsException(e.getMessage(), e);
         }
@@ -167,6 +170,34 @@ public final class SecretsStore {
         } catch (IOException e) {
             throw new SecretsException("cannot finish the interrupted renewal of " + leaf + ".crt: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code join/}: absent in secrets made before join certificates were (the next bake adds them). */
+    private static SortedMap<String, KeyAndCertificate> loadJoinCertificates(Path dir, KeyAlgorithm algorithm, KeyAndCertificate ca)
+            throws SecretsException {
+        SortedMap<String, KeyAndCertificate> all = new TreeMap<>();
+        Path root = dir.resolve(JOIN);
+        if (!Files.isDirectory(root)) {
+            return all;
+        }
+        java.util.SortedSet<String> nodes = new java.util.TreeSet<>();
+        try (Stream<Path> list = Files.list(root)) {
+            list.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
+                    .map(n -> n.replaceFirst("\\.(crt|key)(\\.new)?$", "")).forEach(nodes::add);
+        } catch (IOException e) {
+            throw new SecretsException("cannot read " + JOIN + "/: " + e.getMessage(), e);
+        }
+        for (String node : nodes) {
+            String name = JOIN + "/" + node;
+            finishInterruptedRenewal(dir, name);
+            if (!Files.isRegularFile(dir.resolve(name + ".crt")) || !Files.isRegularFile(dir.resolve(name + ".key"))) {
+                continue; // an interrupted first issue: the next bake issues it again
+            }
+            KeyAndCertificate join = pair(dir, name, algorithm);
+            verifyIssuer(join, ca, name + ".crt", "ca.crt");
+            all.put(node, join);
+        }
+        return all;
     }
 
     private static SortedMap<String, SshHostKeys> loadHostKeys(Path dir) throws SecretsException {
@@ -339,6 +370,18 @@ public final class SecretsStore {
         replaceLeaf(dir, "admin", before.admin(), after.admin(), "admin.conf changes with it", changes);
         replaceLeaf(dir, "etcd-client", before.etcdClient(), after.etcdClient(),
                 "control planes baked from now on carry the new one", changes);
+        List<String> joins = new ArrayList<>();
+        for (Map.Entry<String, KeyAndCertificate> join : after.joinCertificates().entrySet()) {
+            KeyAndCertificate old = before.joinCertificates().get(join.getKey());
+            if (old == null || !old.certificate().equals(join.getValue().certificate())) {
+                writeLeaf(dir, JOIN + "/" + join.getKey(), join.getValue());
+                joins.add(join.getKey());
+            }
+        }
+        if (!joins.isEmpty()) {
+            changes.add("issued join certificates for " + String.join(", ", joins) + " (" + JOIN + "/, valid "
+                    + Certificates.JOIN_VALIDITY.toDays() + " days): their cards join with them, no bootstrap token needed");
+        }
         List<String> added = new ArrayList<>();
         for (SshHostKeys keys : after.hostKeys().values()) {
             if (!before.hostKeys().containsKey(keys.node())) {
@@ -358,18 +401,30 @@ public final class SecretsStore {
         if (before.certificate().equals(after.certificate())) {
             return;
         }
+        writeLeaf(dir, name, after);
+        Instant oldEnd = before.certificate().getNotAfter().toInstant();
+        // "within 90 days" only where that is why (a bake); renew re-issues whatever the dates.
+        boolean due = !oldEnd.isAfter(after.certificate().getNotBefore().toInstant().plus(Certificates.BACKDATE)
+                .plus(ClusterSecrets.RENEW_BEFORE));
+        changes.add("re-issued " + name + ".crt with a new key: the old one expires " + oldEnd
+                + (due ? ", within " + ClusterSecrets.RENEW_BEFORE.toDays() + " days" : "")
+                + "; the new one is valid until " + after.certificate().getNotAfter().toInstant() + " (" + effect + ")");
+    }
+
+    /**
+     * Puts a key and certificate under {@code name} (.key, .crt; replacing any): the new key is written
+     * and renamed first, then the certificate, an order {@link #load} can finish or undo after a crash.
+     */
+    private static void writeLeaf(Path dir, String name, KeyAndCertificate leaf) throws IOException {
         Path keyNew = dir.resolve(name + ".key.new");
         Path crtNew = dir.resolve(name + ".crt.new");
         Files.deleteIfExists(keyNew);
         Files.deleteIfExists(crtNew);
-        writePrivate(dir, keyNew.getFileName().toString(), after.privateKeyPem());
-        writePrivate(dir, crtNew.getFileName().toString(), after.certificatePem());
+        writePrivate(dir, name + ".key.new", leaf.privateKeyPem());
+        writePrivate(dir, name + ".crt.new", leaf.certificatePem());
         Files.move(keyNew, dir.resolve(name + ".key"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Files.move(crtNew, dir.resolve(name + ".crt"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        forceDirectory(dir);
-        changes.add("re-issued " + name + ".crt with a new key: the old one expires "
-                + before.certificate().getNotAfter().toInstant() + ", within " + ClusterSecrets.RENEW_BEFORE.toDays()
-                + " days; the new one is valid until " + after.certificate().getNotAfter().toInstant() + " (" + effect + ")");
+        forceDirectory(keyNew.getParent());
     }
 
     private static void addHostKeys(Path dir, SshHostKeys keys) throws IOException {
@@ -411,7 +466,8 @@ public final class SecretsStore {
         files.put("README", """
                 This directory holds the secrets of a piimage cluster: its certificate authorities, the
                 service-account key, the bootstrap token, the operator's admin certificate and the VRRP
-                password, and every node's SSH host keys (ssh/). Every bake of the cluster's plan reuses
+                password, every node's SSH host keys (ssh/) and every Kubernetes node's short-lived join
+                certificate (join/, re-issued by bakes as needed). Every bake of the cluster's plan reuses
                 them, and every node trusts them.
 
                 Back it up somewhere safe. Do not commit it to version control or share it: anyone with
@@ -434,6 +490,10 @@ public final class SecretsStore {
         for (SshHostKeys keys : secrets.hostKeys().values()) {
             hostKeyFiles(keys).forEach((name, content) -> files.put(HOST_KEYS + "/" + keys.node() + "/" + name, content));
         }
+        secrets.joinCertificates().forEach((node, join) -> {
+            files.put(JOIN + "/" + node + ".crt", join.certificatePem());
+            files.put(JOIN + "/" + node + ".key", join.privateKeyPem());
+        });
         files.put(PROPERTIES, "# piimage cluster secrets. Back this directory up; it holds your cluster's root keys.\n"
                 + "format=" + FORMAT + "\n"
                 + "keyAlgorithm=" + secrets.keyAlgorithm().key() + "\n"

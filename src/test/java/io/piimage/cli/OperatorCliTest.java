@@ -23,8 +23,8 @@ class OperatorCliTest {
 
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop";
 
-    static final List<String> COMMANDS = List.of("init", "check", "bake", "status", "wait", "kubeconfig", "diagram",
-            "images", "schema", "completion", "man");
+    static final List<String> COMMANDS = List.of("init", "check", "bake", "status", "wait", "kubeconfig", "snapshot", "renew",
+            "diagram", "images", "schema", "completion", "man");
 
     @TempDir
     Path dir;

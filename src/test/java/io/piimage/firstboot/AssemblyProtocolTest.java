@@ -81,13 +81,23 @@ class AssemblyProtocolTest {
 
     /** A baked cluster on a namespace LAN, the VIP served by the load-balancer stand-in. */
     final class Cluster implements AutoCloseable {
-        final BakedNodes baked;
+        BakedNodes baked;
         final NamespaceLan lan;
         final List<String> controlPlanes = new ArrayList<>();
         final List<String> kubernetesNodes = new ArrayList<>();
 
         Cluster(int controlPlaneCount, int workerCount) {
-            baked = BakedNodes.bake(dir, "pa-proto", plan(controlPlaneCount, workerCount));
+            this(controlPlaneCount, workerCount, 0, 0);
+        }
+
+        /** With LAN hosts for {@code laterControlPlanes} and {@code laterWorkers} more, planned only later. */
+        Cluster(int controlPlaneCount, int workerCount, int laterControlPlanes, int laterWorkers) {
+            this(controlPlaneCount, workerCount, laterControlPlanes, laterWorkers, null);
+        }
+
+        /** Baked with {@code bake --restore-from restoreFrom} (null: none). */
+        Cluster(int controlPlaneCount, int workerCount, int laterControlPlanes, int laterWorkers, Path restoreFrom) {
+            baked = BakedNodes.bake(dir, "pa-proto", plan(controlPlaneCount, workerCount), BakedNodes.CLOCK, restoreFrom);
             Map<String, String> hosts = new LinkedHashMap<>();
             hosts.put("lb", address(10));
             for (int i = 1; i <= controlPlaneCount; i++) {
@@ -98,6 +108,12 @@ class AssemblyProtocolTest {
             for (int i = 1; i <= workerCount; i++) {
                 kubernetesNodes.add("w" + i);
                 hosts.put("w" + i, address(20 + i));
+            }
+            for (int i = 1; i <= laterControlPlanes; i++) {
+                hosts.put("cp" + (controlPlaneCount + i), address(10 + controlPlaneCount + i));
+            }
+            for (int i = 1; i <= laterWorkers; i++) {
+                hosts.put("w" + (workerCount + i), address(20 + workerCount + i));
             }
             lan = new NamespaceLan(dir, hosts);
             lan.startLoadBalancer("lb", 9000, controlPlanes.stream().map(hosts::get).toList());
@@ -257,7 +273,7 @@ class AssemblyProtocolTest {
                 assertThat(Files.readString(root.resolve("boot/firmware/piimage-status.txt"))).contains("state=done");
                 String userData = Files.readString(root.resolve("boot/firmware/user-data"));
                 assertThat(userData).as(node + " boot user-data").doesNotContain("PRIVATE KEY")
-                        .doesNotContain(cluster.baked.file(node, "/etc/piimage/bootstrap-token").strip())
+                        .doesNotContain(cluster.baked.file("cp1", "/etc/piimage/bootstrap-token").strip())
                         .contains("#cloud-config", "/etc/piimage/node.env");
                 new Load(LoadSettings.builder().build()).loadFromString(userData);
                 assertThat(root.resolve("var/lib/cloud/instance/user-data.txt")).content().doesNotContain("PRIVATE KEY");
@@ -273,13 +289,20 @@ class AssemblyProtocolTest {
                             + cluster.root("cp1") + "/etc/piimage/cni/flannel.yaml")
                     .contains("systemctl enable --now piimage-join-watch.timer");
 
-            // The join watch (a timer on cp1): every planned node has joined, so the token goes.
+            // The bootstrap token kubeadm init made went right after init; every other node joined with
+            // its own join certificate (file discovery), none with the token.
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("token-deleted")).map(Event::node))
+                    .containsExactly("cp1");
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("file-discovery")).map(Event::node))
+                    .containsExactlyInAnyOrder("cp2", "cp3", "w1");
+            assertThat(cluster.lan.shared.resolve("token")).doesNotExist();
+
+            // The join watch (a timer on cp1): every planned node has joined and is labelled, so it stops.
             ProcessResult watch = cluster.lan.exec("cp1", Duration.ofSeconds(30), List.of("env",
                     "PATH=" + cluster.lan.bin + ":" + System.getenv("PATH"), "PIIMAGE_ROOT=" + cluster.root("cp1"),
                     "PA_SHARED=" + cluster.lan.shared, "bash", cluster.root("cp1") + "/usr/local/sbin/piimage-join-watch"));
             assertThat(watch.exitCode()).as(watch.output()).isZero();
-            assertThat(watch.stderr()).contains("bootstrap token");
-            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("token-deleted"))).hasSize(1);
+            assertThat(watch.stderr()).contains("every planned node has joined");
 
             // A second run after success does nothing.
             for (String node : cluster.kubernetesNodes) {
@@ -300,11 +323,128 @@ class AssemblyProtocolTest {
             cluster.lan.startNode("cp1", cluster.root("cp1"), 150);
             Map<String, Integer> reflashed = cluster.await(List.of("cp1"), Duration.ofSeconds(120));
             assertThat(reflashed).as(cluster.logs()).containsEntry("cp1", 0);
-            assertThat(cluster.log("cp1")).contains("joins the running cluster instead of initialising",
-                    "bootstrap token", "re-created for 2 h");
+            assertThat(cluster.log("cp1")).contains("joins the running cluster instead of initialising")
+                    .doesNotContain("bootstrap token");
+            assertThat(cluster.lan.shared.resolve("token")).doesNotExist();
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("init-start"))).hasSize(initsBefore);
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("join-end") && e.node().equals("cp1"))).hasSize(1);
             assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");
+        }
+    }
+
+    /**
+     * Months after the first assembly (the bootstrap token long gone), the plan grows by two control planes
+     * (an odd number stays) and a worker and is baked again with the same secrets: the new cards join on power-up with their
+     * join certificates, no command on any node. The stand-in checks each certificate with openssl
+     * against the cluster CA at the later date (its clock is the later bake's).
+     */
+    @Test
+    void controlPlanesAndAWorkerBakedMonthsLaterJoinWithoutAnyToken_kubeadmStandIn() throws Exception {
+        try (Cluster cluster = new Cluster(1, 1, 2, 1)) {
+            cluster.start(cluster.kubernetesNodes);
+            assertThat(cluster.await(cluster.kubernetesNodes, Duration.ofSeconds(150)).values()).as(cluster.logs())
+                    .hasSize(2).containsOnly(0);
+            assertThat(cluster.lan.shared.resolve("token")).as("the bootstrap token is gone").doesNotExist();
+
+            java.time.Instant later = BakedNodes.CLOCK.instant().plus(Duration.ofDays(150));
+            cluster.baked = BakedNodes.bake(dir, "pa-proto", plan(3, 2), java.time.Clock.fixed(later, java.time.ZoneOffset.UTC));
+            Files.writeString(cluster.lan.shared.resolve("now"), later.getEpochSecond() + "\n");
+            List<String> added = List.of("cp2", "cp3", "w2");
+            cluster.controlPlanes.addAll(List.of("cp2", "cp3"));
+            cluster.kubernetesNodes.addAll(added);
+            for (String node : added) {
+                cluster.layOut(node);
+                assertThat(cluster.root(node).resolve("etc/piimage/bootstrap-token")).doesNotExist();
+                assertThat(Files.readString(cluster.root(node).resolve("etc/piimage/kubeadm/join.yaml")))
+                        .doesNotContain("bootstrapToken:", "tlsBootstrapToken").contains("kubeConfigPath: \"/etc/piimage/kubeadm/discovery.conf\"");
+                cluster.lan.startNode(node, cluster.root(node), 150);
+            }
+            Map<String, Integer> codes = cluster.await(added, Duration.ofSeconds(150));
+            assertThat(codes).as(cluster.logs()).containsEntry("cp2", 0).containsEntry("cp3", 0).containsEntry("w2", 0);
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("file-discovery")).map(Event::node))
+                    .containsExactlyInAnyOrder("w1", "cp2", "cp3", "w2");
+            assertNoOverlap(joinIntervals(cluster.timeline()));
+            assertThat(cluster.timeline().stream().filter(e -> e.what().equals("file-discovery") && e.node().equals("w2")))
+                    .allMatch(e -> e.detail().contains("CN=piimage:join:w2") && e.detail().contains("O=system:bootstrappers:kubeadm:default-node-token"));
+            assertThat(cluster.timelineText()).doesNotContain("token-created");
+            assertThat(cluster.votingMembers("cp1")).containsExactly("cp1", "cp2", "cp3");
+
+            // A card of the first bake flashed now is refused: its join certificate expired long ago.
+            Path old = dir.resolve("roots/w1-old");
+            Files.createDirectories(old.resolve("etc/piimage/kubeadm"));
+            for (String file : List.of("etc/piimage/node.env", "etc/piimage/kubeadm/discovery.conf", "etc/piimage/kubeadm/join.yaml")) {
+                Files.copy(cluster.root("w1").resolve(file), old.resolve(file));
+            }
+            ProcessResult refused = cluster.lan.exec("w1", Duration.ofSeconds(30), List.of("env",
+                    "PATH=" + cluster.lan.bin + ":" + System.getenv("PATH"), "PIIMAGE_ROOT=" + old,
+                    "PA_SHARED=" + cluster.lan.shared, "kubeadm", "join", "--config", old + "/etc/piimage/kubeadm/join.yaml"));
+            assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+            assertThat(refused.stderr()).contains("Unauthorized", "expired");
+        }
+    }
+
+    /**
+     * {@code bake --restore-from}: a snapshot of a real etcd holding keys goes onto the first control
+     * plane's card only; its first boot checks it, restores it into /var/lib/etcd (etcdutl from the etcd
+     * image, here the host's real etcd tool behind a ctr stand-in), kubeadm init runs over it (the
+     * stand-in starts the REAL etcd on the restored data), and the other control planes join that
+     * cluster: the keys are read back through the assembled cluster, and the snapshot left the card.
+     */
+    @Test
+    void aClusterBakedWithRestoreFromStartsFromTheSnapshotAndTheOthersJoinIt_kubeadmStandIn() throws Exception {
+        Path snapshot = snapshotOfAnEtcdWithKeys();
+        try (Cluster cluster = new Cluster(3, 0, 0, 0, snapshot)) {
+            assertThat(cluster.root("cp1").resolve("boot/firmware/piimage-restore.db")).exists();
+            assertThat(cluster.root("cp2").resolve("boot/firmware/piimage-restore.db")).doesNotExist();
+            cluster.start(cluster.kubernetesNodes);
+            Map<String, Integer> codes = cluster.await(cluster.kubernetesNodes, Duration.ofSeconds(150));
+            assertThat(codes.values()).as(cluster.logs()).hasSize(3).containsOnly(0);
+            assertThat(cluster.log("cp1")).contains("restoring etcd from the card's snapshot", "etcd restored into /var/lib/etcd",
+                    "removed the etcd snapshot from the boot partition");
+            assertThat(Files.readString(cluster.root("cp1").resolve("stand-in-calls.log")))
+                    .contains("--ignore-preflight-errors=DirAvailable--var-lib-etcd", "etcdutl snapshot restore");
+            assertThat(cluster.root("cp1").resolve("boot/firmware/piimage-restore.db")).doesNotExist();
+            assertThat(cluster.votingMembers("cp2")).containsExactly("cp1", "cp2", "cp3");
+            Path r = cluster.root("cp2");
+            ProcessResult get = cluster.lan.exec("lb", Duration.ofSeconds(20), List.of("etcdctl",
+                    "--endpoints=https://" + cluster.lan.hosts.get("cp3") + ":2379",
+                    "--cacert=" + r.resolve("etc/kubernetes/pki/etcd/ca.crt"),
+                    "--cert=" + r.resolve("etc/piimage/pki/etcd-client.crt"),
+                    "--key=" + r.resolve("etc/piimage/pki/etcd-client.key"),
+                    "get", "/registry/restored/key-7", "--print-value-only"));
+            assertThat(get.stdout().strip()).as(get.output()).isEqualTo("value-7");
+        }
+    }
+
+    /** A snapshot (etcdctl snapshot save) of a throwaway real etcd on loopback holding /registry/restored/key-0..9. */
+    Path snapshotOfAnEtcdWithKeys() throws Exception {
+        int client = EtcdSnapshotTest.freePort();
+        int peer = EtcdSnapshotTest.freePort();
+        String endpoint = "http://127.0.0.1:" + client;
+        Process etcd = new ProcessBuilder("etcd", "--name", "old", "--data-dir", dir + "/old-etcd",
+                "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+                "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                "--initial-cluster", "old=http://127.0.0.1:" + peer).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("old-etcd.log").toFile()).start();
+        try {
+            ProcessResult put = null;
+            for (int i = 0; i < 100 && (put == null || put.exitCode() != 0); i++) {
+                Thread.sleep(200);
+                put = ExternalTool.run(Duration.ofSeconds(10), List.of("etcdctl", "--endpoints=" + endpoint, "put", "/registry/restored/key-0",
+                        "value-0"), dir);
+            }
+            assertThat(put.exitCode()).as(put.output()).isZero();
+            for (int i = 1; i < 10; i++) {
+                assertThat(ExternalTool.run(Duration.ofSeconds(10), List.of("etcdctl", "--endpoints=" + endpoint, "put",
+                        "/registry/restored/key-" + i, "value-" + i), dir).exitCode()).isZero();
+            }
+            Path file = dir.resolve("old.db");
+            ProcessResult save = ExternalTool.run(Duration.ofSeconds(30), List.of("etcdctl", "--endpoints=" + endpoint, "snapshot",
+                    "save", file.toString()), dir);
+            assertThat(save.exitCode()).as(save.output()).isZero();
+            return file;
+        } finally {
+            etcd.destroyForcibly();
         }
     }
 

@@ -44,10 +44,20 @@ final class BakedNodes {
 
     /** Bakes {@code planYaml} (written to dir/NAME.yaml) into dir/out. */
     static BakedNodes bake(Path dir, String name, String planYaml) {
+        return bake(dir, name, planYaml, CLOCK);
+    }
+
+    /** The same at another time (a later bake of a grown plan, with the same secrets). */
+    static BakedNodes bake(Path dir, String name, String planYaml, Clock clock) {
+        return bake(dir, name, planYaml, clock, null);
+    }
+
+    /** The same with {@code bake --restore-from restoreFrom} (null: none). */
+    static BakedNodes bake(Path dir, String name, String planYaml, Clock clock, Path restoreFrom) {
         try {
             Path plan = dir.resolve(name + ".yaml");
             Files.writeString(plan, planYaml);
-            return new BakedNodes(dir, Bake.builder(plan).output(dir.resolve("out")).clock(CLOCK).build().run());
+            return new BakedNodes(dir, Bake.builder(plan).output(dir.resolve("out")).clock(clock).restoreFrom(restoreFrom).build().run());
         } catch (Exception e) {
             throw new IllegalStateException("bake failed: " + e.getMessage(), e);
         }
@@ -118,6 +128,9 @@ final class BakedNodes {
             Files.createDirectories(boot);
             for (String seed : List.of("user-data", "meta-data", "network-config")) {
                 Files.copy(out.resolve(node).resolve(seed), boot.resolve(seed));
+            }
+            if (Files.exists(out.resolve(node).resolve("piimage-restore.db"))) {
+                Files.copy(out.resolve(node).resolve("piimage-restore.db"), boot.resolve("piimage-restore.db"));
             }
             Files.writeString(boot.resolve("cmdline.txt"),
                     "console=serial0,115200 console=tty1 root=PARTUUID=12345678-02 rootfstype=ext4 fsck.repair=yes rootwait\n");
@@ -234,6 +247,7 @@ final class BakedNodes {
             Path standins = Project.root().resolve("src/test/standins");
             Files.createSymbolicLink(bin.resolve("kubeadm"), standins.resolve("kubeadm-stand-in"));
             Files.createSymbolicLink(bin.resolve("kubectl"), standins.resolve("kubectl-stand-in"));
+            Files.createSymbolicLink(bin.resolve("ctr"), standins.resolve("ctr-stand-in"));
             for (String tool : List.of("apt-get", "apt-cache", "apt-mark", "systemctl", "timedatectl", "modprobe", "sysctl",
                     "swapoff", "swapon", "containerd", "crictl", "udevadm", "dpkg-query")) {
                 Files.createSymbolicLink(bin.resolve(tool), standins.resolve("recording-stand-in"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
@@ -187,7 +188,8 @@ class KubeadmConfigTest {
         assertThat(init).containsOnlyKeys("InitConfiguration", "ClusterConfiguration", "KubeletConfiguration");
         Map<String, Object> initConfiguration = init.get("InitConfiguration");
         Map<String, Object> bootstrapToken = ((List<Map<String, Object>>) initConfiguration.get("bootstrapTokens")).get(0);
-        assertThat(bootstrapToken).containsEntry("token", token).containsEntry("ttl", "24h0m0s")
+        // kubeadm init makes a token whatever the configuration says; this one lives 15 minutes at most.
+        assertThat(bootstrapToken).containsEntry("token", token).containsEntry("ttl", "15m0s")
                 .containsEntry("usages", List.of("signing", "authentication"))
                 .containsEntry("groups", List.of("system:bootstrappers:kubeadm:default-node-token"));
         assertThat(initConfiguration.get("localAPIEndpoint")).isEqualTo(Map.of("advertiseAddress", "10.66.0.11", "bindPort", 6443));
@@ -212,19 +214,16 @@ class KubeadmConfigTest {
         for (String node : List.of("m1", "m2", "m3")) {
             Map<String, Map<String, Object>> join = documents(baked.file(node, "/etc/piimage/kubeadm/join.yaml"));
             Map<String, Object> joinConfiguration = join.get("JoinConfiguration");
-            Map<String, Object> discovery = (Map<String, Object>) ((Map<String, Object>) joinConfiguration.get("discovery")).get("bootstrapToken");
-            assertThat(discovery).containsEntry("token", token).containsEntry("apiServerEndpoint", "10.66.0.10:8443")
-                    .containsEntry("caCertHashes", List.of(hash));
+            assertThat(joinConfiguration.get("discovery"))
+                    .isEqualTo(Map.of("file", Map.of("kubeConfigPath", "/etc/piimage/kubeadm/discovery.conf")));
+            assertDiscoveryFile(baked, node, "https://10.66.0.10:8443");
             Map<String, Object> controlPlane = (Map<String, Object>) joinConfiguration.get("controlPlane");
             assertThat(controlPlane).doesNotContainKey("certificateKey");
             assertThat(((Map<String, Object>) controlPlane.get("localAPIEndpoint")).get("advertiseAddress"))
                     .isEqualTo(baked.result.plan().node(node).orElseThrow().address().toString());
         }
-        assertThat(baked.files("m2")).doesNotContainKey("/etc/piimage/kubeadm/init.yaml");
-        // For `kubeadm kubeconfig user` when a re-flashed control plane re-creates the token.
-        assertThat(documents(baked.file("m2", "/etc/piimage/kubeadm/cluster.yaml")).get("ClusterConfiguration"))
-                .containsEntry("controlPlaneEndpoint", "10.66.0.10:8443").containsEntry("clusterName", "pa-kubeadm")
-                .containsEntry("kubernetesVersion", "v1.32.3");
+        assertThat(baked.files("m2")).doesNotContainKey("/etc/piimage/kubeadm/init.yaml")
+                .doesNotContainKey("/etc/piimage/bootstrap-token");
         // Restricted labels are applied by the first control plane's join watch, not by kubelet.
         assertThat(baked.file("m1", "/etc/piimage/kubernetes.env"))
                 .contains("PIIMAGE_RESTRICTED_LABELS=('m1|node-role.kubernetes.io/infra=')");
@@ -245,11 +244,11 @@ class KubeadmConfigTest {
     void workersJoinWithoutAControlPlaneSectionAndControlPlanesKeepTheirTaintWhenThereAreWorkers() throws Exception {
         Path plan = io.piimage.testing.Project.copyExample("makina.yaml", dir);
         BakedNodes baked = BakedNodes.bake(dir, "makina-copy", java.nio.file.Files.readString(plan));
-        String hash = baked.file("worker1", "/etc/piimage/ca-cert-hash").strip();
         Map<String, Object> join = documents(baked.file("worker1", "/etc/piimage/kubeadm/join.yaml")).get("JoinConfiguration");
         assertThat(join).doesNotContainKey("controlPlane");
-        assertThat(((Map<String, Object>) ((Map<String, Object>) join.get("discovery")).get("bootstrapToken")))
-                .containsEntry("caCertHashes", List.of(hash)).containsEntry("apiServerEndpoint", "192.168.3.240:9000");
+        assertThat(join.get("discovery")).isEqualTo(Map.of("file", Map.of("kubeConfigPath", "/etc/piimage/kubeadm/discovery.conf")));
+        assertDiscoveryFile(baked, "worker1", "https://192.168.3.240:9000");
+        assertThat(baked.files("worker1")).doesNotContainKey("/etc/piimage/bootstrap-token");
         assertThat(((Map<String, Object>) join.get("nodeRegistration")).get("taints")).isEqualTo(List.of());
 
         Map<String, Map<String, Object>> init = documents(baked.file("master1", "/etc/piimage/kubeadm/init.yaml"));
@@ -258,12 +257,30 @@ class KubeadmConfigTest {
         // "1.31" (not pinned): the first control plane runs the kubeadm version it installed.
         assertThat(init.get("ClusterConfiguration")).containsEntry("kubernetesVersion", "stable-1.31")
                 .containsEntry("encryptionAlgorithm", "RSA-2048");
-        // The same for `kubeadm kubeconfig user` on the other control planes: no version is looked up online.
-        assertThat(documents(baked.file("master2", "/etc/piimage/kubeadm/cluster.yaml")).get("ClusterConfiguration"))
-                .containsEntry("kubernetesVersion", "stable-1.31");
         assertThat(baked.file("master1", "/etc/piimage/cni/flannel.yaml")).contains("\"Network\": \"10.244.0.0/16\"");
         assertThat(baked.files("master2")).doesNotContainKey("/etc/piimage/cni/flannel.yaml");
         assertThat(baked.files("lb1")).doesNotContainKey("/etc/piimage/kubeadm/join.yaml");
         assertThat(baked.packages("worker1")).contains("containerd", "curl", "jq");
+    }
+
+    /**
+     * The card's discovery kubeconfig: the endpoint, the cluster CA, and the node's own join certificate
+     * (CN piimage:join:NODE, O the bootstrappers group kubeadm binds its join RBAC to) as credentials.
+     */
+    @SuppressWarnings("unchecked")
+    static void assertDiscoveryFile(BakedNodes baked, String node, String server) throws Exception {
+        Map<String, Object> kubeconfig = (Map<String, Object>) new Load(LoadSettings.builder().build())
+                .loadFromString(baked.file(node, "/etc/piimage/kubeadm/discovery.conf"));
+        Map<String, Object> cluster = (Map<String, Object>) ((List<Map<String, Object>>) kubeconfig.get("clusters")).get(0).get("cluster");
+        assertThat(cluster).containsEntry("server", server);
+        String caPem = new String(java.util.Base64.getDecoder().decode((String) cluster.get("certificate-authority-data")));
+        assertThat(caPem).isEqualTo(Files.readString(baked.result.secretsDir().resolve("ca.crt")));
+        Map<String, Object> user = (Map<String, Object>) ((List<Map<String, Object>>) kubeconfig.get("users")).get(0).get("user");
+        java.security.cert.X509Certificate join = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
+                .getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(
+                        java.util.Base64.getDecoder().decode((String) user.get("client-certificate-data"))));
+        assertThat(join.getSubjectX500Principal().getName())
+                .isEqualTo("CN=piimage:join:" + node + ",O=system:bootstrappers:kubeadm:default-node-token");
+        assertThat(user).containsKey("client-key-data");
     }
 }

@@ -35,7 +35,8 @@ class PackageContentsIT {
     private static final String STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC)
             .format(Instant.parse(System.getProperty("piimage.outputTimestamp", "2026-01-01T00:00:00Z")));
     private static final List<String> PAGES = List.of("piimage", "piimage-bake", "piimage-check", "piimage-init",
-            "piimage-status", "piimage-wait", "piimage-kubeconfig", "piimage-diagram", "piimage-images",
+            "piimage-status", "piimage-wait", "piimage-kubeconfig", "piimage-snapshot", "piimage-renew",
+            "piimage-diagram", "piimage-images",
             "piimage-schema", "piimage-completion", "piimage-man");
 
     @TempDir

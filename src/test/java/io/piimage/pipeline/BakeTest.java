@@ -167,11 +167,12 @@ class BakeTest {
                 assertThat(card.nodeFiles().file("/etc/kubernetes/pki/ca.key").orElseThrow().text()).isEqualTo(caKey);
                 assertThat(userData).contains("permissions: '0600'");
             } else if (role == Role.WORKER) {
-                assertThat(paths).contains("/etc/piimage/bootstrap-token", "/etc/piimage/ca-cert-hash");
+                assertThat(paths).contains("/etc/piimage/kubeadm/discovery.conf", "/etc/piimage/ca-cert-hash")
+                        .doesNotContain("/etc/piimage/bootstrap-token");
                 assertThat(paths).noneMatch(p -> p.startsWith("/etc/kubernetes/pki/") || p.endsWith(".key"));
                 // Only the node's own SSH host keys ("OPENSSH PRIVATE KEY"), no key of the cluster's PKI.
                 assertThat(userData).doesNotContain("RSA PRIVATE KEY").doesNotContain("EC PRIVATE KEY");
-                assertThat(card.nodeFiles().file("/etc/piimage/bootstrap-token").orElseThrow().mode()).isEqualTo(0600);
+                assertThat(card.nodeFiles().file("/etc/piimage/kubeadm/discovery.conf").orElseThrow().mode()).isEqualTo(0600);
             } else {
                 assertThat(userData).as(card.node().name()).doesNotContain("RSA PRIVATE KEY").doesNotContain("EC PRIVATE KEY")
                         .doesNotContain(token)
@@ -187,7 +188,8 @@ class BakeTest {
         bake(plan, dir.resolve("one"));
         Map<String, byte[]> secretsBefore = readTree(dir.resolve("makina.secrets"));
         Bake.Result second = Bake.builder(plan).output(dir.resolve("two"))
-                .clock(Clock.fixed(Instant.parse("2027-01-01T00:00:00Z"), ZoneOffset.UTC)).build().run();
+                // Within a week: the nodes' join certificates (28 days) are re-issued once less than 21 days are left.
+                .clock(Clock.fixed(Instant.parse("2026-11-07T00:00:00Z"), ZoneOffset.UTC)).build().run();
         assertThat(second.secretsCreated()).isFalse();
         Map<String, byte[]> one = readTree(dir.resolve("one"));
         Map<String, byte[]> two = readTree(dir.resolve("two"));

@@ -4,11 +4,13 @@
 #  - the first control plane of the plan waits until the endpoint accepts connections (its load
 #    balancer is up), then initialises the cluster with `kubeadm init` -- unless a cluster already
 #    answers (this card was re-flashed), which it joins like any other control plane; after init it
-#    installs the CNI and starts the join watch (labels, and deletes the bootstrap token once every
-#    planned node has joined);
+#    deletes the bootstrap token init made (every node joins with its own join certificate, in
+#    /etc/piimage/kubeadm/discovery.conf), installs the CNI and starts the join watch (labels);
 #  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
 #    `kubeadm join` with its JoinConfiguration (controlPlane section: a control-plane join; with
 #    --config kubeadm does not accept the --control-plane flag itself), then releases the lock;
+#  - a first control plane whose card carries an etcd snapshot (bake --restore-from) restores it into
+#    /var/lib/etcd before kubeadm init, which then runs over the existing data (see restore_snapshot);
 #  - every control plane then enables its maintenance timers (etcd snapshots, certificate renewal).
 # A failed kubeadm step is undone with `kubeadm reset -f`; the runner backs off and retries.
 # shellcheck source=/dev/null
@@ -17,6 +19,8 @@
 . "$ROOT/usr/local/lib/piimage/cluster.sh"
 # shellcheck source=/dev/null
 . "$ROOT/usr/local/lib/piimage/join-lock.sh"
+# shellcheck source=/dev/null
+. "$ROOT/usr/local/lib/piimage/snapshot.sh"
 
 CRI_SOCKET=unix:///var/run/containerd/containerd.sock
 
@@ -30,6 +34,7 @@ phase_cluster() {
     become_member
   fi
   if [[ -e "$STATE_DIR/initialised" ]]; then
+    delete_bootstrap_token
     install_cni
   fi
   if [[ "$PIIMAGE_FIRST_CONTROL_PLANE" == yes ]]; then
@@ -83,10 +88,19 @@ cni_images() {
 }
 
 init_cluster() {
-  local config="$STATE_DIR/kubeadm-init.yaml"
+  local config="$STATE_DIR/kubeadm-init.yaml" ignore=()
   kubeadm_config "$ROOT/etc/piimage/kubeadm/init.yaml" "$config"
+  if restore_snapshot; then
+    # kubeadm's documented way to initialise over restored etcd data.
+    ignore=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+  fi
   log "kubeadm init (Kubernetes $(kubeadm version -o short), endpoint $PIIMAGE_ENDPOINT)"
-  kubeadm init --config "$config" || kubeadm_failed "kubeadm init"
+  kubeadm init --config "$config" "${ignore[@]}" || kubeadm_failed "kubeadm init"
+  if [[ -e "$RESTORE_FILE" ]]; then
+    # The snapshot holds every Secret of the cluster: it leaves the FAT boot partition once used.
+    shred -u "$RESTORE_FILE" 2>/dev/null || rm -f "$RESTORE_FILE"
+    log "removed the etcd snapshot from the boot partition"
+  fi
   touch "$KUBEADM_DONE" "$STATE_DIR/initialised"
   log "kubeadm init: done"
 }
@@ -94,7 +108,6 @@ init_cluster() {
 join_control_plane() {
   join_lock_acquire
   join_membership_ready
-  ensure_bootstrap_token
   log "kubeadm join (control plane, advertising $PIIMAGE_ADDRESS)"
   if ! kubeadm join --config "$ROOT/etc/piimage/kubeadm/join.yaml"; then
     kubeadm_reset
@@ -107,24 +120,49 @@ join_control_plane() {
   log "kubeadm join: done"
 }
 
-# The first control plane deletes the bootstrap token once every planned node has joined, so a card
-# re-flashed later would find it gone. A control plane holds the cluster CA: it mints itself a
-# short-lived admin kubeconfig and re-creates the prebaked token with a short ttl (a no-op while the
-# token still exists).
-ensure_bootstrap_token() {
-  local kubeconfig="$STATE_DIR/rejoin.conf" cluster="$STATE_DIR/kubeadm-cluster.yaml" token output
-  token="$(cat "$ROOT/etc/piimage/bootstrap-token")"
-  kubeadm_config "$ROOT/etc/piimage/kubeadm/cluster.yaml" "$cluster"
-  install -m 0600 /dev/null "$kubeconfig"
-  if ! kubeadm kubeconfig user --config "$cluster" \
-    --client-name "piimage-rejoin-$PIIMAGE_NODE" --org kubeadm:cluster-admins --validity-period 1h >"$kubeconfig"; then
-    log "cannot mint a kubeconfig to check the bootstrap token; joining anyway"
-  elif output="$(kubeadm token create "$token" --ttl 2h --kubeconfig "$kubeconfig" 2>&1)"; then
-    log "bootstrap token ${token%%.*} re-created for 2 h (it had been deleted after the first assembly)"
-  elif [[ "$output" != *"already exists"* ]]; then
-    log "cannot re-create the bootstrap token: $output"
+RESTORE_FILE="$BOOT_DIR/piimage-restore.db"
+
+# bake --restore-from puts an etcd snapshot on the first control plane's boot partition. Before kubeadm
+# init it is checked (bbolt database, SHA-256 trailer) and restored into a new /var/lib/etcd with
+# etcdutl from the etcd image kubeadm runs (pulled above; a kubeadm node has no etcd tools), as this
+# node's single member with the name and peer URL kubeadm's etcd manifest gives it. Every attempt
+# restores afresh (a failed init is reset, which empties /var/lib/etcd). Returns 1 without a snapshot.
+restore_snapshot() {
+  local copy="$STATE_DIR/restore.db" version image
+  [[ -f "$RESTORE_FILE" ]] || return 1
+  snapshot_complete "$RESTORE_FILE" \
+    || fail "$RESTORE_FILE is not a complete etcd snapshot (bbolt database with its SHA-256); bake again with a good one"
+  version="$(kubeadm version -o short)" || fail "kubeadm version failed"
+  image="$(kubeadm config images list --kubernetes-version "$version" | grep -m1 '/etcd:')" \
+    || fail "kubeadm names no etcd image for $version"
+  install -m 0600 "$RESTORE_FILE" "$copy"
+  rm -rf "$ROOT/var/lib/etcd"
+  log "restoring etcd from the card's snapshot ($(stat -c %s "$copy") bytes) with etcdutl of $image"
+  ctr -n k8s.io run --rm --net-host \
+    --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
+    "$image" "piimage-restore-$$" etcdutl snapshot restore /var/lib/piimage/restore.db \
+    --data-dir /var/lib/etcd --name "$PIIMAGE_NODE" \
+    --initial-cluster "$PIIMAGE_NODE=https://$PIIMAGE_ADDRESS:2380" \
+    --initial-advertise-peer-urls "https://$PIIMAGE_ADDRESS:2380" \
+    || fail "etcdutl snapshot restore failed"
+  rm -f "$copy"
+  log "etcd restored into /var/lib/etcd; kubeadm init runs over it"
+}
+
+# kubeadm init always makes a bootstrap token (its bootstrap-token phase also creates the RBAC that
+# join certificates rely on). No node needs it: every card joins with its own short-lived join
+# certificate. So it goes right after init; "not found" on a second run means it is already gone.
+delete_bootstrap_token() {
+  local id output kubeconfig="$ROOT/etc/kubernetes/admin.conf"
+  [[ ! -e "$STATE_DIR/token-deleted" ]] || return 0
+  id="$(cut -d. -f1 "$ROOT/etc/piimage/bootstrap-token")"
+  if ! output="$(kubeadm token delete --kubeconfig "$kubeconfig" "$id" 2>&1)"; then
+    if kubeadm token list --kubeconfig "$kubeconfig" | grep -q "^$id\."; then
+      fail "cannot delete the bootstrap token $id: $output"
+    fi
   fi
-  rm -f "$kubeconfig"
+  touch "$STATE_DIR/token-deleted"
+  log "bootstrap token $id deleted: nodes join with their own join certificates"
 }
 
 install_cni() {

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Phase 50-cluster (workers): wait for the endpoint's /readyz, then `kubeadm join` with the
-# JoinConfiguration (bootstrap-token discovery pinned to the cluster CA's hash). Workers add no etcd
+# JoinConfiguration (file discovery: the node's join certificate and the cluster CA in
+# /etc/piimage/kubeadm/discovery.conf; no bootstrap token). Workers add no etcd
 # member, so they need no lock. A failed join is undone with `kubeadm reset -f` and retried.
 # shellcheck source=/dev/null
 . "$ROOT/etc/piimage/kubernetes.env"
