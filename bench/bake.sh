@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Benchmarks whole `piimage bake` processes (JVM start included), as a user runs them:
-#   1. examples/makina.yaml with its secrets already made (the usual re-bake);
-#   2. a generated 100-node plan;
-#   3. making the cluster's CA set: piimage's first bake of a 1-node plan (3 CAs + SA key + 2 client
-#      certificates) against `cfssl gencert -initca` making the same three CAs, in the same run.
-# Medians from hyperfine; peak RSS (max over runs) from GNU time. Results: bench/results/.
-# PIIMAGE=/usr/bin/piimage times the installed command instead of the checkout's launcher.
+# Benchmarks whole `piimage bake` processes (JVM start included) with the installed command: by default
+# the release tarball (mvn package builds it), unpacked into a temporary directory and run from there
+# with its own per-user cache, as a user who installed it runs it; PIIMAGE=/usr/bin/piimage times the
+# .deb's command instead. Compared in the same run (the machine may be shared, so only figures from
+# one run compare):
+#   1. piimage's first bake of examples/makina.yaml (a new cluster: 3 CAs, the SA key, 2 client
+#      certificates, RSA-2048, and every node's SSH host keys) against `cfssl gencert -initca` x3,
+#      making the same three CAs;
+#   2. a re-bake of makina (its secrets exist: the usual bake);
+#   3. a re-bake of a generated 100-node plan.
+# The class-data archive the launcher makes on a user's first bake is made before timing (a warm-up
+# bake), as it is for every bake after a user's first. Medians from hyperfine; peak RSS (max over runs)
+# from GNU time. Results in bench/results/; a README-ready table on stdout. RUNS (default 10).
+# Needs: hyperfine golang-cfssl time (apt), a JDK 17+ and Maven to build the tarball if it is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-runs="${RUNS:-15}"
-work="$(mktemp -d)"
+runs="${RUNS:-10}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/piimage-bench-bake.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 results="$root/bench/results"
 mkdir -p "$results"
-piimage="${PIIMAGE:-$root/piimage}"
 
 for tool in hyperfine cfssl /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install hyperfine golang-cfssl time)" >&2; exit 1; }
 done
 
-"$piimage" --version >/dev/null   # build the jar if needed
+# shellcheck source=bench/installed.sh
+source "$root/bench/installed.sh"
+
 key="$(ssh-keygen -q -t ed25519 -N '' -f "$work/key" >/dev/null && cut -d' ' -f1,2 "$work/key.pub" || echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe')"
 
 # A 100-node plan: 3 control planes, 2 load balancers, 95 workers on a /16.
@@ -59,7 +67,9 @@ nodes:
 PLAN
 
 cp "$root/examples/makina.yaml" "$work/makina.yaml"
-"$piimage" bake -q "$work/makina.yaml" -o "$work/out-makina" 2>/dev/null
+mkdir -p "$work/first"
+cp "$root/examples/makina.yaml" "$work/first/makina.yaml"
+"$piimage" bake -q "$work/makina.yaml" -o "$work/out-makina" 2>/dev/null   # warm-up: makes the class-data archive
 "$piimage" bake -q "$work/plan100.yaml" -o "$work/out-100" 2>/dev/null
 
 for cn in kubernetes front-proxy-ca etcd-ca; do
@@ -74,11 +84,11 @@ SH
 chmod +x "$work/cfssl-3cas.sh"
 
 hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json "$results/bake.json" \
-  -n "bake makina (secrets exist)" "$piimage bake -q $work/makina.yaml -o $work/out-makina" \
-  -n "bake 100-node plan" "$piimage bake -q $work/plan100.yaml -o $work/out-100" \
-  -n "piimage first bake, 1 node (makes 3 CAs + SA + 2 client certs)" \
-     --prepare "rm -rf $work/one.secrets $work/out-one" "$piimage bake -q $work/one.yaml -o $work/out-one" \
-  -n "cfssl gencert -initca x3 (3 CAs)" "$work/cfssl-3cas.sh"
+  -n "piimage first bake of makina (new cluster: 3 CAs, SA key, 2 client certs, host keys)" \
+     --prepare "rm -rf $work/first/makina.secrets $work/first/out" "$piimage bake -q $work/first/makina.yaml -o $work/first/out" \
+  -n "cfssl gencert -initca x3 (the same 3 CAs)" --prepare true "$work/cfssl-3cas.sh" \
+  -n "piimage re-bake of makina (secrets exist)" --prepare true "$piimage bake -q $work/makina.yaml -o $work/out-makina" \
+  -n "piimage re-bake of a 100-node plan" --prepare true "$piimage bake -q $work/plan100.yaml -o $work/out-100" >&2
 
 peak_rss() { # median-free: the maximum peak RSS over 5 runs, in MiB
   local max=0 kb
@@ -94,9 +104,14 @@ peak_rss() { # median-free: the maximum peak RSS over 5 runs, in MiB
   echo "  bake 100 nodes:  $(peak_rss "$piimage" bake -q "$work/plan100.yaml" -o "$work/out-100") MiB"
 } | tee "$results/rss.txt"
 
+echo
+"$root/bench/table.py" "$results/bake.json"
 python3 - "$results/bake.json" <<'PY'
 import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    print(f"{r['command']:<66} median {r['median']*1000:7.0f} ms  (min {r['min']*1000:.0f}, max {r['max']*1000:.0f}, n={len(r['times'])})")
+med = [r["median"] for r in json.load(open(sys.argv[1]))["results"]]
+first, cfssl, rebake, hundred = med
+print(f"\nfirst bake / cfssl x3 = {first / cfssl:.2f} (target <= 2); re-bake {rebake:.3f} s (target <= 0.3 s);"
+      f" 100 nodes {hundred:.3f} s (target <= 1 s)")
 PY
-echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "piimage: $piimage; java: $("${JAVA_HOME:+$JAVA_HOME/bin/}java" -version 2>&1 | head -1)"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks whole node images (`piimage bake --base-image`, JVM start included) against the shell
-# baseline a user would script: per node `cp --sparse=always base.img node.img` + `mcopy` of the three
-# seed files onto the boot partition. Base: a ~2 GiB mostly-empty Ubuntu-layout image (512 MiB FAT32
+# Benchmarks whole node images (`piimage bake --base-image`, JVM start included, the installed command
+# as in bench/bake.sh) against the shell baseline a user would script: per node `cp --sparse=always
+# base.img node.img` + `mcopy` of the three seed files onto the boot partition; and, like for like with
+# the manifest piimage writes (every image's SHA-256), the same loop + `sha256sum` of each image. Base: a ~2 GiB mostly-empty Ubuntu-layout image (512 MiB FAT32
 # system-boot + ext4 writable with a few files), built with sfdisk/mkfs.vfat/mkfs.ext4/mtools (no loops,
 # no root). Also: a .img.xz base (decompressed once by the bake) against one `xz -d` alone.
 # Needs: hyperfine xz-utils dosfstools mtools fdisk e2fsprogs. Medians from hyperfine; results in
 # bench/results/images.json and a summary on stdout (the figures in the README come from it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-runs="${RUNS:-5}"
+runs="${RUNS:-3}"
 nodes="${NODES:-8}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/piimage-bench-images.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -19,7 +20,8 @@ export MTOOLS_SKIP_CHECK=1 PATH="$PATH:/usr/sbin:/sbin"
 for tool in hyperfine xz sfdisk mkfs.vfat mkfs.ext4 mcopy truncate; do
   command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install hyperfine xz-utils dosfstools mtools fdisk e2fsprogs)" >&2; exit 1; }
 done
-"$root/piimage" --version >/dev/null   # build the jar if needed
+# shellcheck source=bench/installed.sh
+source "$root/bench/installed.sh"
 
 # --- the base image: 4 MiB gap, 512 MiB FAT32, ~1.5 GiB ext4 = 2 GiB
 base="$work/base.img"
@@ -52,11 +54,11 @@ key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL
   printf '  - {name: n1, role: control-plane, address: 10.30.0.11, model: pi4}\n'
   for i in $(seq 2 "$nodes"); do printf '  - {name: n%d, role: worker, address: 10.30.0.%d, model: pi4}\n' "$i" $((10 + i)); done
 } >"$work/plan.yaml"
-"$root/piimage" bake -q "$work/plan.yaml" -o "$work/seeds"   # secrets + the seed files the baseline copies
+"$piimage" bake -q "$work/plan.yaml" -o "$work/seeds"   # secrets + the seed files the baseline copies
 # The same cluster with its first node only: the bake's fixed cost (JVM start, plan, base scan) shows
 # apart from the cost per image. Same secrets directory name: plan1.secrets is made once here.
 head -n 7 "$work/plan.yaml" >"$work/plan1.yaml"
-"$root/piimage" bake -q "$work/plan1.yaml" -o "$work/seeds1" 2>/dev/null
+"$piimage" bake -q "$work/plan1.yaml" -o "$work/seeds1" 2>/dev/null
 
 cat >"$work/baseline.sh" <<EOF
 #!/bin/sh
@@ -66,6 +68,7 @@ for i in \$(seq 1 $nodes); do
   cp --sparse=always "$base" "$work/out-baseline/n\$i.img"
   cd "$work/seeds/n\$i"
   mcopy -o -i "$work/out-baseline/n\$i.img@@$boot_start" user-data meta-data network-config ::/
+  if [ "\${1:-}" = sums ]; then sha256sum "$work/out-baseline/n\$i.img" >/dev/null; fi
 done
 EOF
 chmod +x "$work/baseline.sh"
@@ -76,22 +79,23 @@ echo "base: $(du -h --apparent-size "$base" | cut -f1) apparent, $(du -h "$base"
 # Every run starts with no dirty pages: without the sync, a run paid for the writeback of the
 # previous run's gigabytes at random (8-node bakes took 1.25-2.08 s, medians moved by 0.5 s).
 hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/images.json" \
-  --prepare "sh -c 'rm -rf $work/out-bake $work/out-seeds $work/out-one $work/out-sums $work/out-baseline $work/out-xz $work/dec.img; sync'" \
+  --prepare "sh -c 'rm -rf $work/out-bake $work/out-seeds $work/out-one $work/out-baseline $work/out-xz $work/dec.img; sync'" \
   -n "piimage bake --base-image base.img ($nodes nodes)" \
-     "$root/piimage bake -q $work/plan.yaml -o $work/out-bake --base-image $base" \
+     "$piimage bake -q $work/plan.yaml -o $work/out-bake --base-image $base" \
   -n "piimage bake, seeds only ($nodes nodes, no images)" \
-     "$root/piimage bake -q $work/plan.yaml -o $work/out-seeds" \
+     "$piimage bake -q $work/plan.yaml -o $work/out-seeds" \
   -n "piimage bake --base-image base.img (1 node)" \
-     "$root/piimage bake -q $work/plan1.yaml -o $work/out-one --base-image $base" \
-  -n "piimage bake --base-image base.img --checksums ($nodes nodes, SHA-256 of every image)" \
-     "$root/piimage bake -q $work/plan.yaml -o $work/out-sums --base-image $base --checksums" \
+     "$piimage bake -q $work/plan1.yaml -o $work/out-one --base-image $base" \
   -n "baseline: cp --sparse=always + mcopy x$nodes" "$work/baseline.sh" \
+  -n "baseline with the hashes: cp --sparse=always + mcopy + sha256sum x$nodes" "$work/baseline.sh sums" \
   -n "piimage bake --base-image base.img.xz ($nodes nodes)" \
-     "$root/piimage bake -q $work/plan.yaml -o $work/out-xz --base-image $base.xz" \
+     "$piimage bake -q $work/plan.yaml -o $work/out-xz --base-image $base.xz" \
   -n "xz -dc base.img.xz > file (once)" "sh -c 'xz -dc $base.xz > $work/dec.img'"
 
 echo
-echo "machine: $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -r)"
+"$root/bench/table.py" "$results/images.json"
+echo
+echo "machine: $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$results/images.json" "$nodes" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
@@ -101,12 +105,14 @@ for r in results:
 med = {r["command"]: r["median"] for r in results}
 bake_n = next(v for k, v in med.items() if k.startswith("piimage bake --base-image base.img (") and "1 node" not in k)
 bake_1 = next(v for k, v in med.items() if "(1 node)" in k)
-base_n = next(v for k, v in med.items() if k.startswith("baseline"))
+base_n = next(v for k, v in med.items() if k.startswith("baseline:"))
+sums_n = next(v for k, v in med.items() if k.startswith("baseline with the hashes"))
 seeds_n = next(v for k, v in med.items() if "seeds only" in k)
 # The baseline copies seed files a bake already made, so the like-for-like figure is what the images
 # add to a bake of the same plan.
 print(f"per image: piimage {(bake_n - seeds_n) / nodes * 1000:.0f} ms (bake with images minus the same bake"
-      f" without, / {nodes}); baseline {base_n / nodes * 1000:.0f} ms (cp + mcopy)")
+      f" without, / {nodes}); baseline {base_n / nodes * 1000:.0f} ms (cp + mcopy),"
+      f" {sums_n / nodes * 1000:.0f} ms with sha256sum (what the same manifest costs in shell)")
 print(f"  also: {(bake_n - bake_1) / (nodes - 1) * 1000:.0f} ms per extra image from the medians of {nodes} and 1 node;"
       f" whole bake / {nodes} = {bake_n / nodes * 1000:.0f} ms")
 PY

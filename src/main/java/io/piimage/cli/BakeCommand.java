@@ -4,7 +4,8 @@ import io.piimage.pipeline.Bake;
 import io.piimage.pipeline.BakeEvent;
 import io.piimage.pipeline.BakeException;
 import io.piimage.pipeline.ImagerIntegration;
-import io.piimage.pipeline.NodeImages;
+import io.piimage.pipeline.BakeTarget;
+import io.piimage.pipeline.Compression;
 import io.piimage.plan.InvalidPlanException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -70,11 +71,6 @@ final class BakeCommand implements Callable<Integer> {
             description = "Compress the node images: none (default), xz (xz -T0, needs xz-utils) or gz.")
     String compress;
 
-    @Option(names = "--checksums",
-            description = {"Put each node image's SHA-256 in the Imager manifest, so Imager checks what it reads.",
-                "Reads every image once more: about 0.7 s per GiB of image here."})
-    boolean checksums;
-
     @Option(names = "--image-profile", paramLabel = "NAME",
             description = "The base image's profile (ubuntu-24.04, raspios-trixie) instead of recognising it by its boot partition label.")
     String imageProfile;
@@ -90,25 +86,19 @@ final class BakeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         plan.requireReadable();
-        NodeImages.Compression compression;
-        try {
-            compression = NodeImages.Compression.valueOf(compress.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
+        if (baseImage == null && (!compress.equalsIgnoreCase("none") || imageProfile != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--compress must be none, xz or gz, not '" + compress + "'");
+                    "--compress and --image-profile need --base-image");
         }
-        if (baseImage == null && (!compress.equalsIgnoreCase("none") || imageProfile != null || checksums)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--compress, --checksums and --image-profile need --base-image");
+        BakeTarget target;
+        try {
+            target = baseImage == null ? BakeTarget.at(output) : BakeTarget.nodeImages(output, baseImage, compression(), imageProfile);
+        } catch (IllegalArgumentException e) {
+            throw new BakeException(e.getMessage(), e); // the front door adds "nothing was written"
         }
         ProgressBar bar = baseImage != null && !quiet && System.console() != null ? new ProgressBar(System.err) : null;
         Bake.Result result = Bake.builder(plan.file())
-                .output(output)
-                .baseImage(baseImage)
-                .compression(compression)
-                .checksums(checksums)
-                .imageProfile(imageProfile)
-                .progress(bar != null ? bar : io.piimage.image.ProgressListener.NONE)
+                .target(target)
                 .secretsDir(secrets)
                 .initSecrets(initSecrets)
                 .restoreFrom(restoreFrom)
@@ -126,15 +116,23 @@ final class BakeCommand implements Callable<Integer> {
                     result.plan().cluster().name(), result.output());
             out.printf("next: copy each node's user-data, meta-data and network-config onto its card's boot partition;%n"
                     + "      then: kubectl --kubeconfig %s get nodes%n", result.output().resolve("admin.conf"));
-            if (baseImage != null) {
+            if (target instanceof BakeTarget.NodeImages images) {
                 out.printf("node images: %s/<node>.img%s; flash one per card, or open %s in Raspberry Pi Imager%n",
-                        result.output(), compression == NodeImages.Compression.NONE ? "" : "." + compress.toLowerCase(java.util.Locale.ROOT),
+                        result.output(), images.compression().suffix(),
                         result.output().resolve(result.plan().cluster().name() + ".rpi-imager-manifest"));
             } else if (Files.isDirectory(result.output())) {
                 printImagerLines(result, out);
             }
         }
         return Main.OK;
+    }
+
+    private Compression compression() {
+        try {
+            return Compression.parse(compress);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /** Without a base image, each card is a base image plus its seed: Raspberry Pi Imager writes both. */

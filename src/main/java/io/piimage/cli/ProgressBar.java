@@ -1,6 +1,5 @@
 package io.piimage.cli;
 
-import io.piimage.image.ProgressListener;
 import io.piimage.pipeline.BakeEvent;
 import java.io.PrintStream;
 
@@ -8,7 +7,7 @@ import java.io.PrintStream;
  * A one-line progress bar with MB/s for the node images being written (a few at once, so the bar counts
  * the bytes copied for all of them); only used on a terminal.
  */
-final class ProgressBar implements ProgressListener {
+final class ProgressBar {
 
     private static final int WIDTH = 30;
 
@@ -27,11 +26,12 @@ final class ProgressBar implements ProgressListener {
         } else if (event instanceof BakeEvent.ImageWritten) {
             written++;
             clear(); // the command prints a line for the image; the next report redraws the bar below it
+        } else if (event instanceof BakeEvent.ImageProgress progress) {
+            draw(progress.done(), progress.total());
         }
     }
 
-    @Override
-    public void progress(long done, long total) {
+    private void draw(long done, long total) {
         double seconds = Math.max(1e-3, (System.nanoTime() - (started < 0 ? System.nanoTime() : started)) / 1e9);
         double mbps = done / 1e6 / seconds;
         StringBuilder line = new StringBuilder("\r").append(String.format("images (%d done) ", written));

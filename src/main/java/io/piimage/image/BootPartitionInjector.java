@@ -12,9 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,8 +51,11 @@ public final class BootPartitionInjector {
     private final LocalDateTime timestamp;
     private final ProgressListener progress;
 
-    /** What was done. */
-    public record Result(int partitionNumber, String label, long changedBytes, long freeBytesAfter) {
+    /**
+     * What was done; {@code sha256}: of the whole image as written (hex), made while writing it; null
+     * from a stream, whose copy is not hashed.
+     */
+    public record Result(int partitionNumber, String label, long changedBytes, long freeBytesAfter, String sha256) {
     }
 
     /**
@@ -75,7 +81,8 @@ public final class BootPartitionInjector {
     /**
      * Like {@link #inject(Path, Path, BootPartitionChanges)} with the base's {@link DataMap} already
      * known, so that many node images from one base read it only once: each copy moves just the data
-     * runs, in the kernel ({@link FileChannel#transferTo}), and leaves everything else a hole.
+     * runs (with the node's changes laid over them) and leaves everything else a hole, hashing the
+     * image as it goes ({@link Result#sha256()}).
      */
     public Result inject(Path base, DataMap data, Path output, BootPartitionChanges changes) throws IOException {
         return inject(base, base.toString(), data, output, changes, null);
@@ -99,32 +106,100 @@ public final class BootPartitionInjector {
                         + base + " has " + in.size() + ")");
             }
             Plan plan = plan(in, changes, baseName);
+            // The node's changes, captured before the copy: the copy lays them over the base's bytes
+            // and hashes the image's final bytes as it writes them.
+            Overlay overlay = Overlay.capture(plan.volume, in);
             return writeAtomically(absOut, (out, file) -> {
                 file.setLength(data.size());
-                long done = 0;
-                long total = data.dataBytes();
-                long nextReport = 0;
-                for (int i = 0; i < data.runCount(); i++) {
-                    long start = data.runStart(i);
-                    long end = data.runEnd(i);
-                    for (long pos = start; pos < end; ) {
-                        out.position(pos);
-                        long n = in.transferTo(pos, end - pos, out);
-                        if (n <= 0) {
-                            throw new ImageException("the base image ended at byte " + pos + " of " + data.size());
-                        }
-                        pos += n;
-                        done += n;
-                        if (done >= nextReport) {
-                            progress.progress(done, total);
-                            nextReport = done + PROGRESS_STEP;
-                        }
+                String sha256 = copyHashing(in, out, data, overlay);
+                if (written != null) {
+                    for (long[] range : overlay.ranges()) {
+                        written.add(range[0], range[1]);
                     }
                 }
-                progress.progress(total, total);
-                plan.volume.writeChanges(written == null ? out : written.recording(out));
-                return plan.result();
+                return plan.result(sha256);
             });
+        }
+    }
+
+    /** Zeros for hashing the holes: small enough to stay in the CPU's cache. */
+    private static final byte[] ZEROS = new byte[BLOCK];
+
+    /**
+     * Writes the base's data runs and the overlay's ranges (in one ascending pass, through one buffer) and
+     * returns the SHA-256 of the whole image as written: data, changes and the holes between them, which
+     * read as zeros. Hashing is the cost of a manifest Imager can verify; reading the image back for it
+     * would double the bytes moved.
+     */
+    private String copyHashing(FileChannel in, FileChannel out, DataMap data, Overlay overlay) throws IOException {
+        MessageDigest sha = sha256();
+        List<long[]> ranges = merge(data, overlay.ranges());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        long total = data.dataBytes();
+        long done = 0;
+        long nextReport = 0;
+        long hashed = 0;
+        for (long[] range : ranges) {
+            hashZeros(sha, range[0] - hashed);
+            for (long pos = range[0]; pos < range[1]; ) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), range[1] - pos));
+                while (buffer.hasRemaining()) {
+                    if (in.read(buffer, pos + buffer.position()) < 0) {
+                        throw new ImageException("the base image ended at byte " + (pos + buffer.position()) + " of " + data.size());
+                    }
+                }
+                buffer.flip();
+                overlay.patch(buffer, pos);
+                sha.update(buffer.duplicate());
+                int n = buffer.remaining();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer, pos + buffer.position());
+                }
+                pos += n;
+                done += n;
+                if (done >= nextReport) {
+                    progress.progress(Math.min(done, total), total);
+                    nextReport = done + PROGRESS_STEP;
+                }
+            }
+            hashed = range[1];
+        }
+        hashZeros(sha, data.size() - hashed);
+        progress.progress(total, total);
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** The data runs and the written ranges together, ascending, overlapping ones joined. */
+    private static List<long[]> merge(DataMap data, List<long[]> written) {
+        List<long[]> all = new ArrayList<>(data.runCount() + written.size());
+        for (int i = 0; i < data.runCount(); i++) {
+            all.add(new long[] {data.runStart(i), data.runEnd(i)});
+        }
+        all.addAll(written);
+        all.sort((a, b) -> Long.compare(a[0], b[0]));
+        List<long[]> merged = new ArrayList<>();
+        for (long[] r : all) {
+            long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && r[0] <= last[1]) {
+                last[1] = Math.max(last[1], r[1]);
+            } else {
+                merged.add(new long[] {r[0], r[1]});
+            }
+        }
+        return merged;
+    }
+
+    private static void hashZeros(MessageDigest sha, long count) {
+        for (long left = count; left > 0; left -= ZEROS.length) {
+            sha.update(ZEROS, 0, (int) Math.min(ZEROS.length, left));
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -142,15 +217,15 @@ public final class BootPartitionInjector {
             }
             Plan plan = plan(out, changes, "the image stream");
             plan.volume.writeChanges(out);
-            return plan.result();
+            return plan.result(null);
         });
     }
 
     // ---------------------------------------------------------------- planning
 
     private record Plan(Fat32Volume volume, MbrPartitionTable.Partition partition, String label) {
-        Result result() {
-            return new Result(partition.number(), label, volume.changedBytes(), volume.freeBytes());
+        Result result(String sha256) {
+            return new Result(partition.number(), label, volume.changedBytes(), volume.freeBytes(), sha256);
         }
     }
 

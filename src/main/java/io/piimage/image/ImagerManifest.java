@@ -2,8 +2,8 @@ package io.piimage.image;
 
 import io.piimage.json.Json;
 import io.piimage.util.AtomicWrite;
-import io.piimage.util.Sha256;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -18,9 +18,15 @@ import java.util.regex.Pattern;
 /**
  * A Raspberry Pi Imager custom repository ({@code rpi-imager --repo FILE}, or double-click a
  * {@code .rpi-imager-manifest}): the {@code os_list} JSON Imager reads, one entry per node image, so the
- * user picks "makina: master1" instead of browsing for a file. Fields as Imager's os_list schema names
- * them (name, description, icon, url, extract_size, extract_sha256, image_download_size,
- * image_download_sha256, release_date, devices, init_format).
+ * user picks "makina: master1" instead of browsing for a file.
+ *
+ * <p>Checked against Imager's own sources (raspberrypi/rpi-imager): {@code doc/json-schema/os-list-schema.json}
+ * requires name, description, icon, url, extract_size, extract_sha256, image_download_size and release_date
+ * for an OS entry (sizes integers, the rest strings); {@code doc/os-sublist-example.json} adds
+ * image_download_sha256 and devices; {@code src/oslistmodel.cpp} reads these keys, drops entries whose
+ * init_format is not one of "", systemd, cloudinit, cloudinit-rpi, rpi-preseed, none, and takes an icon
+ * starting {@code icons/} from its own resources. Imager aborts a write whose bytes do not match
+ * extract_sha256, so every entry carries it.
  *
  * <p>{@code init_format} is always {@code none}: our images already carry their cloud-init seed, and an
  * Imager that "customises" a cloud-init image writes its own user-data over ours.
@@ -35,14 +41,16 @@ public final class ImagerManifest {
     private ImagerManifest() {
     }
 
+    /** Imager's own icon for a custom image, from its resources: works offline, unlike a URL. */
+    public static final String ICON = "icons/use_custom.png";
+
     /**
      * One node image. {@code extract*} describe the raw image once decompressed, {@code download*} the
      * file as stored (the same for an uncompressed {@code .img}). {@code devices} are Imager's device tags
-     * (pi3-64bit, pi4-64bit, pi5-64bit); empty means every device. {@code icon} may be null, and so may
-     * both SHA-256s (an entry without checksums; Imager then only verifies its own write).
+     * (pi3-64bit, pi4-64bit, pi5-64bit); empty means every device.
      */
     public record Entry(String name, String description, Path image, long extractSize, String extractSha256,
-                        long downloadSize, String downloadSha256, LocalDate releaseDate, List<String> devices, String icon) {
+                        long downloadSize, String downloadSha256, LocalDate releaseDate, List<String> devices) {
 
         public Entry {
             Objects.requireNonNull(name, "name");
@@ -62,7 +70,7 @@ public final class ImagerManifest {
 
         private static String checkSha(String name, String sha) {
             if (sha == null) {
-                return null;
+                throw new IllegalArgumentException(name + ": an Imager entry needs both SHA-256s");
             }
             String lower = sha.toLowerCase(Locale.ROOT);
             if (!SHA256.matcher(lower).matches()) {
@@ -75,13 +83,7 @@ public final class ImagerManifest {
     /** An entry for an uncompressed {@code .img}: what Imager downloads is what it writes. */
     public static Entry uncompressed(String name, String description, Path image, long size, String sha256,
                                      LocalDate releaseDate, List<String> devices) {
-        return new Entry(name, description, image, size, sha256, size, sha256, releaseDate, devices, null);
-    }
-
-    /** An entry for an uncompressed image file, measuring its size and SHA-256. */
-    public static Entry forImageFile(String name, String description, Path image, LocalDate releaseDate,
-                                     List<String> devices) throws IOException {
-        return uncompressed(name, description, image, Files.size(image), Sha256.hex(image), releaseDate, devices);
+        return new Entry(name, description, image, size, sha256, size, sha256, releaseDate, devices);
     }
 
     /** The os_list JSON. Image URLs are absolute {@code file://} URIs, as Imager's own local-list tool writes. */
@@ -91,18 +93,12 @@ public final class ImagerManifest {
             Map<String, Object> os = new LinkedHashMap<>();
             os.put("name", entry.name());
             os.put("description", entry.description());
-            if (entry.icon() != null) {
-                os.put("icon", entry.icon());
-            }
+            os.put("icon", ICON);
             os.put("url", entry.image().toAbsolutePath().normalize().toUri().toString());
             os.put("extract_size", entry.extractSize());
-            if (entry.extractSha256() != null) {
-                os.put("extract_sha256", entry.extractSha256());
-            }
+            os.put("extract_sha256", entry.extractSha256());
             os.put("image_download_size", entry.downloadSize());
-            if (entry.downloadSha256() != null) {
-                os.put("image_download_sha256", entry.downloadSha256());
-            }
+            os.put("image_download_sha256", entry.downloadSha256());
             os.put("release_date", entry.releaseDate().toString());
             if (!entry.devices().isEmpty()) {
                 os.put("devices", entry.devices());

@@ -2,7 +2,6 @@ package io.piimage.pipeline;
 
 import io.piimage.image.Fat32Volume;
 import io.piimage.image.ImageProfiles;
-import io.piimage.image.ProgressListener;
 import io.piimage.pki.ClusterSecrets;
 import io.piimage.pki.Kubeconfig;
 import io.piimage.pki.SecretsException;
@@ -17,7 +16,6 @@ import io.piimage.render.NodeFile;
 import io.piimage.render.RenderException;
 import io.piimage.render.TemplateSource;
 import io.piimage.render.Templates;
-import io.piimage.sink.DirectorySink;
 import io.piimage.sink.Leftovers;
 import io.piimage.sink.OutputLock;
 import io.piimage.sink.Sink;
@@ -46,32 +44,22 @@ import java.util.function.Consumer;
 public final class Bake {
 
     private final Path planFile;
-    private final Path output;
+    private final BakeTarget target;
     private final Path secretsDir;
     private final boolean initSecrets;
     private final Path templatesDir;
     private final Clock clock;
     private final Consumer<BakeEvent> events;
-    private final Path baseImage;
-    private final NodeImages.Compression compression;
-    private final boolean checksums;
-    private final String imageProfile;
-    private final ProgressListener progress;
     private final Path restoreFrom;
 
     private Bake(Builder builder) {
         this.planFile = Objects.requireNonNull(builder.planFile, "plan");
-        this.output = builder.output;
+        this.target = builder.target;
         this.secretsDir = builder.secretsDir;
         this.initSecrets = builder.initSecrets;
         this.templatesDir = builder.templatesDir;
         this.clock = builder.clock;
         this.events = builder.events;
-        this.baseImage = builder.baseImage;
-        this.compression = builder.compression;
-        this.checksums = builder.checksums;
-        this.imageProfile = builder.imageProfile;
-        this.progress = builder.progress;
         this.restoreFrom = builder.restoreFrom;
     }
 
@@ -100,18 +88,16 @@ public final class Bake {
     }
 
     public Result run() throws InvalidPlanException, BakeException, IOException {
-        // Everything that can be refused is refused here, before the first byte is written.
+        // Everything that can be refused is refused here, before the first byte is written. The slow
+        // preparations that depend on little (the templates on nothing, the secrets on the plan's key
+        // algorithm and node names) run beside the rest, on the second core, so a bake waits for the
+        // slowest of them rather than for their sum; their refusals still come in the same order.
+        Background<Templates> templatesReady = Background.start("piimage-templates", () ->
+                new Templates(templatesDir == null ? TemplateSource.packaged() : TemplateSource.withOverrides(templatesDir)));
         ImageProfiles profiles = ImageProfiles.packaged();
         LoadedPlan loaded = PlanLoader.load(planFile, profiles.names());
         Plan plan = loaded.plan();
         events.accept(new BakeEvent.PlanLoaded(planFile, plan.nodes().size(), loaded.warnings()));
-
-        Templates templates;
-        try {
-            templates = new Templates(templatesDir == null ? TemplateSource.packaged() : TemplateSource.withOverrides(templatesDir));
-        } catch (IllegalArgumentException e) {
-            throw new BakeException(e.getMessage(), e);
-        }
 
         Path secretsPath = secretsDir != null ? secretsDir : defaultSecretsDir(planFile);
         boolean create;
@@ -120,41 +106,46 @@ public final class Bake {
         } catch (UncheckedIOException e) {
             throw new BakeException(e.getMessage(), e);
         }
+        // Made or read in memory only: nothing is written before every check below has passed.
+        Background<ClusterSecrets[]> secretsReady = Background.start("piimage-secrets", () -> {
+            SecureRandom random = new SecureRandom();
+            ClusterSecrets loadedSecrets = create
+                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), random)
+                    : SecretsStore.load(secretsPath, plan.cluster().keyAlgorithm());
+            // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
+            // host keys made for nodes that have none.
+            return new ClusterSecrets[] {loadedSecrets, loadedSecrets.withLeavesRenewed(clock.instant(), random)
+                    .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random)
+                    .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
+                            clock.instant(), random)};
+        });
 
-        Path target = output != null ? output : defaultOutput(plan);
-        Sink sink;
+        Templates templates;
         try {
-            sink = Sink.forPath(target);
-        } catch (IllegalArgumentException e) {
+            templates = templatesReady.join();
+        } catch (IllegalArgumentException | SecretsException e) {
             throw new BakeException(e.getMessage(), e);
         }
-        checkApart(target, secretsPath);
+
+        Path output = this.target.path() != null ? this.target.path() : defaultOutput(plan);
+        Sink sink = this.target.sink(output);
+        checkApart(output, secretsPath);
         if (create && secretsDir != null && !initSecrets) {
             throw new BakeException("the secrets directory " + secretsPath + (Files.exists(secretsPath) ? " is empty" : " does not exist")
                     + ". If this is a new cluster, add --init-secrets to create its secrets there; if not, check the path: "
                     + "new secrets would be a new CA that no node of the cluster trusts");
         }
         sink.check();
-        if (baseImage != null && !(sink instanceof DirectorySink)) {
-            throw new BakeException("--base-image writes <node>.img files into a directory; " + target
-                    + " is an archive: give a directory with -o");
-        }
 
         ClusterSecrets stored;
-        SecureRandom random = new SecureRandom();
+        ClusterSecrets secrets;
         try {
-            stored = create
-                    ? ClusterSecrets.generate(plan.cluster().keyAlgorithm(), clock.instant(), random)
-                    : SecretsStore.load(secretsPath, plan.cluster().keyAlgorithm());
+            ClusterSecrets[] both = secretsReady.join();
+            stored = both[0];
+            secrets = both[1];
         } catch (SecretsException e) {
             throw new BakeException("secrets " + secretsPath + ": " + e.getMessage(), e);
         }
-        // Kept up to date on every bake, saved below with the rest: leaves close to expiry re-issued,
-        // host keys made for nodes that have none.
-        ClusterSecrets secrets = stored.withLeavesRenewed(clock.instant(), random)
-                .withHostKeysFor(plan.nodes().stream().map(Node::name).toList(), random)
-                .withJoinCertificatesFor(plan.nodes().stream().filter(n -> n.role().isKubernetes()).map(Node::name).toList(),
-                        clock.instant(), random);
 
         if (!secrets.expiryWarnings(clock.instant()).isEmpty()) {
             events.accept(new BakeEvent.SecretsExpiring(secretsPath, secrets.expiryWarnings(clock.instant())));
@@ -162,55 +153,117 @@ public final class Bake {
         List<NodeCard> cards = RestoreSnapshot.onFirstControlPlane(plan, render(plan, secrets, profiles, templates), restoreFrom);
         FileTree tree = outputTree(plan, secrets, cards);
 
-        try (OutputLock lock = lock(target)) {
-            Path workDir = target.toAbsolutePath().normalize().getParent();
-            sweep(workDir, Leftovers.prefixesBeside(target));
+        try (OutputLock lock = lock(output)) {
+            Path workDir = output.toAbsolutePath().normalize().getParent();
+            sweep(workDir, Leftovers.prefixesBeside(output));
             // A killed first bake may also have left new secrets half-staged beside the secrets directory.
             Path secretsAbsolute = secretsPath.toAbsolutePath().normalize();
             sweep(secretsAbsolute.getParent(), List.of("." + secretsAbsolute.getFileName() + ".tmp-"));
-            NodeImages images = null;
-            try {
-                if (baseImage != null) {
-                    // Decompressed, recognised, checked against the plan, and every image made in staging.
-                    images = NodeImages.open(baseImage, workDir, profiles, imageProfile, plan, events);
-                    images.build(cards, compression, checksums, Fat32Volume.DEFAULT_TIMESTAMP, progress, events); // not the clock: reproducible
+            if (this.target instanceof BakeTarget.NodeImages images) {
+                // Decompressed, recognised, checked against the plan, and every image made in staging.
+                try (BaseImage base = BaseImage.open(images.base(), workDir, profiles, images.profile(), plan, events);
+                     ImageSet set = ImageSet.build(base, cards, images.compression(), Fat32Volume.DEFAULT_TIMESTAMP, // not the clock: reproducible
+                             workDir, events)) {
+                    write(sink, tree, create, stored, secrets, secretsPath, output, () -> {
+                        Path manifest = set.publish(plan, output, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+                        events.accept(new BakeEvent.ImagesPublished(output, cards.size(), manifest));
+                    });
                 }
-                try (Sink.Staged staged = sink.stage(tree)) {
-                    // The first write that stays: new secrets before the output that depends on them.
-                    if (create) {
-                        writeSecrets(secrets, secretsPath);
-                        events.accept(new BakeEvent.SecretsCreated(secretsPath));
-                    } else {
-                        List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
-                        if (!changes.isEmpty()) {
-                            events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
-                        }
-                        events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
-                    }
-                    String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
-                    try {
-                        staged.commit();
-                        events.accept(new BakeEvent.OutputWritten(target));
-                        written = (create ? "the secrets directory " + secretsPath + " was created (keep it) and " : "")
-                                + "the seed files and admin.conf were written to " + target + ", but not the node images";
-                        if (images != null) {
-                            Path manifest = images.publish(plan, target, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-                            events.accept(new BakeEvent.ImagesPublished(target, cards.size(), manifest));
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        if (written == null) {
-                            throw e;
-                        }
-                        throw new BakeException(e instanceof IOException io ? BakeException.describe(io) : e.toString(), e, written);
-                    }
-                }
-            } finally {
-                if (images != null) {
-                    images.close();
-                }
+            } else {
+                write(sink, tree, create, stored, secrets, secretsPath, output, null);
             }
         }
-        return new Result(plan, target, secretsPath, create, cards);
+        return new Result(plan, output, secretsPath, create, cards);
+    }
+
+    /** A task run on its own daemon thread, whose result (or exception, as thrown) {@link #join()} gives. */
+    private static final class Background<T> {
+        interface Task<T> {
+            T call() throws Exception;
+        }
+
+        private final java.util.concurrent.FutureTask<T> task;
+
+        private Background(java.util.concurrent.FutureTask<T> task) {
+            this.task = task;
+        }
+
+        static <T> Background<T> start(String name, Task<T> work) {
+            java.util.concurrent.FutureTask<T> task = new java.util.concurrent.FutureTask<>(work::call);
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true); // a refused bake does not wait for it
+            thread.start();
+            return new Background<>(task);
+        }
+
+        /** The result; the task's own exception if it threw one of the kinds a bake reports. */
+        T join() throws SecretsException, InvalidPlanException, BakeException, IOException {
+            try {
+                return task.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BakeException("interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof SecretsException se) {
+                    throw se;
+                }
+                if (cause instanceof BakeException be) {
+                    throw be;
+                }
+                if (cause instanceof InvalidPlanException ie) {
+                    throw ie;
+                }
+                if (cause instanceof IOException io) {
+                    throw io;
+                }
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (cause instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(cause);
+            }
+        }
+    }
+
+    /** What a target adds after the seed files are in place (node images: publishing them). */
+    private interface AfterOutput {
+        void run() throws IOException;
+    }
+
+    /** Stages the files, saves the secrets, commits the files, then {@code after} (if any). */
+    private void write(Sink sink, FileTree tree, boolean create, ClusterSecrets stored, ClusterSecrets secrets,
+                       Path secretsPath, Path output, AfterOutput after) throws IOException, BakeException {
+        try (Sink.Staged staged = sink.stage(tree)) {
+            // The first write that stays: new secrets before the output that depends on them.
+            if (create) {
+                writeSecrets(secrets, secretsPath);
+                events.accept(new BakeEvent.SecretsCreated(secretsPath));
+            } else {
+                List<String> changes = SecretsStore.update(secretsPath, stored, secrets);
+                if (!changes.isEmpty()) {
+                    events.accept(new BakeEvent.SecretsUpdated(secretsPath, changes));
+                }
+                events.accept(new BakeEvent.SecretsReused(secretsPath, SecretsStore.permissionProblems(real(secretsPath))));
+            }
+            String written = create ? "the secrets directory " + secretsPath + " was created (keep it); no card was written" : null;
+            try {
+                staged.commit();
+                events.accept(new BakeEvent.OutputWritten(output));
+                written = (create ? "the secrets directory " + secretsPath + " was created (keep it) and " : "")
+                        + "the seed files and admin.conf were written to " + output + ", but not the node images";
+                if (after != null) {
+                    after.run();
+                }
+            } catch (IOException | RuntimeException e) {
+                if (written == null) {
+                    throw e;
+                }
+                throw new BakeException(e instanceof IOException io ? BakeException.describe(io) : e.toString(), e, written);
+            }
+        }
     }
 
     private static OutputLock lock(Path target) throws IOException, BakeException {
@@ -312,27 +365,27 @@ public final class Bake {
 
     public static final class Builder {
         private final Path planFile;
-        private Path output;
+        private BakeTarget target = BakeTarget.at(null);
         private Path secretsDir;
         private boolean initSecrets;
         private Path restoreFrom;
         private Path templatesDir;
         private Clock clock = Clock.systemUTC();
         private Consumer<BakeEvent> events = event -> { };
-        private Path baseImage;
-        private NodeImages.Compression compression = NodeImages.Compression.NONE;
-        private boolean checksums;
-        private String imageProfile;
-        private ProgressListener progress = ProgressListener.NONE;
 
         private Builder(Path planFile) {
             this.planFile = planFile;
         }
 
-        /** A directory, or a file ending .tar.gz/.tgz/.zip; default {@code ./out/<cluster>}. */
-        public Builder output(Path output) {
-            this.output = output;
+        /** Where to write; default: the directory {@code ./out/<cluster>}. */
+        public Builder target(BakeTarget target) {
+            this.target = Objects.requireNonNull(target);
             return this;
+        }
+
+        /** {@link #target} {@link BakeTarget#at}: a directory, or a file ending .tar.gz/.tgz/.zip. */
+        public Builder output(Path output) {
+            return target(BakeTarget.at(output));
         }
 
         public Builder secretsDir(Path secretsDir) {
@@ -368,32 +421,12 @@ public final class Bake {
             return this;
         }
 
-        /** Also write {@code <node>.img} per node from this base (.img, .img.xz, .img.gz, .zip). */
-        public Builder baseImage(Path baseImage) {
-            this.baseImage = baseImage;
-            return this;
-        }
-
-        public Builder compression(NodeImages.Compression compression) {
-            this.compression = Objects.requireNonNull(compression);
-            return this;
-        }
-
-        /** Put each node image's SHA-256 in the Imager manifest (reads every image once more). */
-        public Builder checksums(boolean checksums) {
-            this.checksums = checksums;
-            return this;
-        }
-
-        /** Force the base image's profile instead of recognising it by its boot partition label. */
-        public Builder imageProfile(String imageProfile) {
-            this.imageProfile = imageProfile;
-            return this;
-        }
-
-        public Builder progress(ProgressListener progress) {
-            this.progress = Objects.requireNonNull(progress);
-            return this;
+        /**
+         * Node images from {@code base} (raw, uncompressed images, profile recognised) into the output
+         * given before: shorthand for {@link #target} with {@link BakeTarget#nodeImages}.
+         */
+        public Builder baseImage(Path base) {
+            return target(BakeTarget.nodeImages(target.path(), base, Compression.NONE, null));
         }
 
         public Bake build() {

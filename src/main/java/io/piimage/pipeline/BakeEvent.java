@@ -45,6 +45,13 @@ public sealed interface BakeEvent {
     record ImageStarted(Node node) implements BakeEvent {
     }
 
+    /**
+     * Bytes copied so far for all node images together, out of {@code total}; the images are made a few
+     * at a time, so this counts them as one job.
+     */
+    record ImageProgress(long done, long total) implements BakeEvent {
+    }
+
     /** A node image made in staging; {@code bytes} is the raw image size. */
     record ImageWritten(Node node, Path file, long bytes, long millis) implements BakeEvent {
     }

@@ -6,7 +6,6 @@ import io.piimage.plan.PiModel;
 import io.piimage.plan.Plan;
 import io.piimage.plan.Role;
 import io.piimage.util.Quoting;
-import io.piimage.util.Sha256;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -47,32 +46,27 @@ public final class ImagerIntegration {
     }
 
     /**
-     * A node image as written: possibly compressed, with the size and SHA-256 of the raw image inside
-     * ({@code extractSha256} null when the bake made no checksums).
+     * A node's image as published: possibly compressed, with the size and SHA-256 of the raw image
+     * inside ({@code extract*}) and of the file itself ({@code download*}), all taken while it was written.
      */
-    public record ImageFile(Path file, long extractSize, String extractSha256) {
+    public record ImageFile(Node node, Path file, long extractSize, String extractSha256, long downloadSize,
+                            String downloadSha256) {
     }
 
     /**
-     * Writes {@code dir/<cluster>.rpi-imager-manifest} listing every node's image, in plan order, which
-     * may be compressed ({@code .img.xz}, {@code .img.gz}): {@code info} gives each one's raw size and
-     * SHA-256. Without a SHA-256 the entry has no checksums at all; Imager then verifies only its own write.
+     * Writes {@code dir/<cluster>.rpi-imager-manifest} listing every node's image in plan order. Every
+     * entry carries both sizes and both SHA-256s: Imager checks what it writes against extract_sha256.
      */
-    public static Path writeManifest(Plan plan, Path dir, Map<Node, Path> images, LocalDate released,
-                                     java.util.function.Function<Node, ImageFile> info) throws IOException {
+    public static Path writeManifest(Plan plan, Path dir, List<ImageFile> images, LocalDate released) throws IOException {
+        Map<Node, ImageFile> byNode = new java.util.HashMap<>();
+        images.forEach(image -> byNode.put(image.node(), image));
         List<ImagerManifest.Entry> entries = new ArrayList<>();
         for (Node node : plan.nodes()) {
-            Path image = images.get(node);
-            if (image == null) {
-                continue;
+            ImageFile f = byNode.get(node);
+            if (f != null) {
+                entries.add(new ImagerManifest.Entry(entryName(plan, node), description(plan, node), f.file(),
+                        f.extractSize(), f.extractSha256(), f.downloadSize(), f.downloadSha256(), released, devices(node)));
             }
-            ImageFile f = info.apply(node);
-            boolean compressed = !image.getFileName().toString().endsWith(".img");
-            long downloadSize = compressed ? java.nio.file.Files.size(image) : f.extractSize();
-            String downloadSha = f.extractSha256() == null ? null
-                    : compressed ? Sha256.hex(image) : f.extractSha256();
-            entries.add(new ImagerManifest.Entry(entryName(plan, node), description(plan, node), image,
-                    f.extractSize(), f.extractSha256(), downloadSize, downloadSha, released, devices(node), null));
         }
         return ImagerManifest.write(dir, plan.cluster().name(), entries);
     }

@@ -205,6 +205,12 @@ public final class Certificates {
 
     /** Whether a private key and a public key form one pair: a signature by one verifies with the other. */
     static boolean sameKeyPair(PublicKey publicKey, PrivateKey privateKey) {
+        // An RSA private key in CRT form (what every RSA key here is) carries its public half: comparing
+        // it costs nothing, where a signature costs a private-key operation, run cold on every re-bake.
+        if (privateKey instanceof java.security.interfaces.RSAPrivateCrtKey crt
+                && publicKey instanceof java.security.interfaces.RSAPublicKey rsa) {
+            return crt.getModulus().equals(rsa.getModulus()) && crt.getPublicExponent().equals(rsa.getPublicExponent());
+        }
         try {
             byte[] challenge = "piimage key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             String algorithm = privateKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";

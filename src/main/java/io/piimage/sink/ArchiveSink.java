@@ -28,7 +28,27 @@ import org.apache.commons.compress.compressors.gzip.GzipParameters;
  */
 public final class ArchiveSink implements Sink {
 
-    enum Format { TAR_GZ, ZIP }
+    /** The archive formats, chosen by the file name. */
+    public enum Format {
+        TAR_GZ, ZIP;
+
+        /**
+         * TAR_GZ for a name ending .tar.gz/.tgz, ZIP for .zip, nothing for any other name (a directory);
+         * a path without a name (the root) is refused.
+         */
+        public static java.util.Optional<Format> forPath(Path target) {
+            Path name = target.toAbsolutePath().normalize().getFileName();
+            if (name == null) {
+                throw new IllegalArgumentException("the output cannot be " + target + ": it must be a directory or file "
+                        + "piimage can create or replace, such as out/<cluster>");
+            }
+            String fileName = name.toString();
+            if (fileName.endsWith(".tar.gz") || fileName.endsWith(".tgz")) {
+                return java.util.Optional.of(TAR_GZ);
+            }
+            return fileName.endsWith(".zip") ? java.util.Optional.of(ZIP) : java.util.Optional.empty();
+        }
+    }
 
     /** 2000-01-01T00:00:00Z: fixed, and representable in zip's DOS time. */
     static final long FIXED_TIME_MILLIS = 946_684_800_000L;
@@ -36,7 +56,7 @@ public final class ArchiveSink implements Sink {
     private final Path target;
     private final Format format;
 
-    ArchiveSink(Path target, Format format) {
+    public ArchiveSink(Path target, Format format) {
         this.target = target;
         this.format = format;
     }

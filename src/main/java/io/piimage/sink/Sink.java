@@ -36,17 +36,7 @@ public interface Sink {
 
     /** A directory, or a {@code .tar.gz}/{@code .tgz}/{@code .zip} archive, chosen by the name. */
     static Sink forPath(Path target) {
-        Path name = target.toAbsolutePath().normalize().getFileName();
-        if (name == null) {
-            throw new IllegalArgumentException("the output cannot be " + target + ": it must be a directory or file "
-                    + "piimage can create or replace, such as out/<cluster>");
-        }
-        if (name.toString().endsWith(".tar.gz") || name.toString().endsWith(".tgz")) {
-            return new ArchiveSink(target, ArchiveSink.Format.TAR_GZ);
-        }
-        if (name.toString().endsWith(".zip")) {
-            return new ArchiveSink(target, ArchiveSink.Format.ZIP);
-        }
-        return new DirectorySink(target);
+        return ArchiveSink.Format.forPath(target).<Sink>map(format -> new ArchiveSink(target, format))
+                .orElseGet(() -> new DirectorySink(target));
     }
 }

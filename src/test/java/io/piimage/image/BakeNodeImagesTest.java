@@ -7,7 +7,8 @@ import io.piimage.image.TestImages.Image;
 import io.piimage.image.TestImages.Layout;
 import io.piimage.pipeline.Bake;
 import io.piimage.pipeline.BakeEvent;
-import io.piimage.pipeline.NodeImages;
+import io.piimage.pipeline.BakeTarget;
+import io.piimage.pipeline.Compression;
 import io.piimage.plan.Node;
 import io.piimage.testing.ExternalTool;
 import java.io.IOException;
@@ -49,15 +50,10 @@ class BakeNodeImagesTest {
         return Files.writeString(tmp.resolve("tiny.yaml"), yaml);
     }
 
-    Bake.Result bake(Path plan, Path base, Path out, NodeImages.Compression compression, List<BakeEvent> events)
+    Bake.Result bake(Path plan, Path base, Path out, Compression compression, List<BakeEvent> events)
             throws Exception {
-        return bake(plan, base, out, compression, false, events);
-    }
-
-    Bake.Result bake(Path plan, Path base, Path out, NodeImages.Compression compression, boolean checksums,
-                     List<BakeEvent> events) throws Exception {
-        return Bake.builder(plan).output(out).clock(CLOCK).baseImage(base).compression(compression)
-                .checksums(checksums).events(events::add).build().run();
+        return Bake.builder(plan).target(BakeTarget.nodeImages(out, base, compression, null)).clock(CLOCK)
+                .events(events::add).build().run();
     }
 
     @SuppressWarnings("unchecked")
@@ -98,7 +94,7 @@ class BakeNodeImagesTest {
         String baseSha = TestImages.sha256(base.path());
         Path out = tmp.resolve("out");
         List<BakeEvent> events = new ArrayList<>();
-        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, true, events);
+        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, Compression.NONE, events);
 
         assertThat(TestImages.sha256(base.path())).isEqualTo(baseSha);
         for (Node node : result.plan().nodes()) {
@@ -122,21 +118,59 @@ class BakeNodeImagesTest {
     }
 
     @Test
-    void withoutChecksumsTheManifestHasNoneAndImagesKeepTheBasesHoles() throws Exception {
+    void imagesKeepTheBasesHoles() throws Exception {
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path out = tmp.resolve("out");
-        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, NodeImages.Compression.NONE, new ArrayList<>());
-        List<Map<String, Object>> os = manifestEntries(out.resolve("tiny.rpi-imager-manifest"));
-        assertThat(os).hasSize(2).allSatisfy(entry -> assertThat(entry)
-                .doesNotContainKeys("extract_sha256", "image_download_sha256").containsKeys("extract_size", "url"));
+        Bake.Result result = bake(plan("ubuntu-24.04"), base.path(), out, Compression.NONE, new ArrayList<>());
         for (Node node : result.plan().nodes()) {
             Path img = out.resolve(node.name() + ".img");
             assertNodeImage(base, img, out.resolve(node.name()), node);
-            // Only the data runs were copied: the image occupies far fewer blocks than its length.
+            // Only the data runs were written: the image occupies far fewer blocks than its length.
             long allocated = Long.parseLong(TestImages.ok(List.of("stat", "-c", "%b", img.toString()), null).stdout().strip()) * 512;
             assertThat(allocated).as("allocated bytes of " + img).isLessThan(Files.size(img) / 2);
         }
         assertNoTempFiles();
+    }
+
+    /**
+     * The manifest's sizes and SHA-256s, taken while the images were written, are what coreutils'
+     * sha256sum and stat say of the files afterwards, for every compression: extract_* of the raw
+     * image (decompressed by the real xz/gzip for the compressed ones), image_download_* of the file.
+     */
+    @Test
+    void manifestHashesAreSha256sumOfTheWrittenFilesInEveryFormat() throws Exception {
+        Path sha256sum = ExternalTool.require("sha256sum");
+        ExternalTool.require("xz");
+        ExternalTool.require("gzip");
+        Image base = TestImages.build(tmp, Layout.UBUNTU);
+        Path plan = plan("ubuntu-24.04");
+        for (Compression compression : Compression.values()) {
+            Path out = tmp.resolve("out-" + compression);
+            Bake.Result result = bake(plan, base.path(), out, compression, new ArrayList<>());
+            List<Map<String, Object>> os = manifestEntries(out.resolve("tiny.rpi-imager-manifest"));
+            assertThat(os).hasSize(result.plan().nodes().size());
+            for (int i = 0; i < os.size(); i++) {
+                Map<String, Object> entry = os.get(i);
+                Path file = out.resolve(result.plan().nodes().get(i).name() + ".img" + compression.suffix());
+                Path raw = file;
+                if (compression != Compression.NONE) {
+                    raw = tmp.resolve("raw-" + compression + "-" + i + ".img");
+                    String tool = compression == Compression.XZ ? "xz" : "gzip";
+                    TestImages.ok(List.of("sh", "-c", tool + " -dc '" + file + "' > '" + raw + "'"), null);
+                }
+                String what = compression + " " + file.getFileName();
+                assertThat(entry.get("url")).as(what).isEqualTo(file.toUri().toString());
+                assertThat(entry.get("extract_sha256")).as(what).isEqualTo(sha256sum(sha256sum, raw));
+                assertThat(((Number) entry.get("extract_size")).longValue()).as(what).isEqualTo(Files.size(raw));
+                assertThat(entry.get("image_download_sha256")).as(what).isEqualTo(sha256sum(sha256sum, file));
+                assertThat(((Number) entry.get("image_download_size")).longValue()).as(what).isEqualTo(Files.size(file));
+            }
+        }
+    }
+
+    private static String sha256sum(Path tool, Path file) {
+        String line = TestImages.ok(List.of(tool.toString(), "-b", file.toString()), null).stdout();
+        return line.substring(0, line.indexOf(' '));
     }
 
     @Test
@@ -148,12 +182,12 @@ class BakeNodeImagesTest {
         Path plan = plan("raspios-trixie");
 
         List<BakeEvent> events = new ArrayList<>();
-        Bake.Result result = bake(plan, xz, tmp.resolve("out-gz"), NodeImages.Compression.GZ, events);
+        Bake.Result result = bake(plan, xz, tmp.resolve("out-gz"), Compression.GZ, events);
         assertThat(events).filteredOn(e -> e instanceof BakeEvent.BaseImageDecompressed).hasSize(1);
         assertThat(events).filteredOn(e -> e instanceof BakeEvent.ImageWritten).hasSize(2);
 
         Path plain = tmp.resolve("out-plain");
-        bake(plan, base.path(), plain, NodeImages.Compression.NONE, new ArrayList<>());
+        bake(plan, base.path(), plain, Compression.NONE, new ArrayList<>());
         for (Node node : result.plan().nodes()) {
             Path gz = tmp.resolve("out-gz").resolve(node.name() + ".img.gz");
             assertThat(tmp.resolve("out-gz").resolve(node.name() + ".img")).doesNotExist();
@@ -179,7 +213,7 @@ class BakeNodeImagesTest {
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path out = tmp.resolve("out");
         CliRunner.Run run = CliRunner.piimage("bake", plan("ubuntu-24.04").toString(), "-o", out.toString(),
-                "--base-image", base.path().toString(), "--compress", "xz", "--checksums");
+                "--base-image", base.path().toString(), "--compress", "xz");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("base image").contains("ubuntu-24.04").contains("cp1.img");
         Path unpacked = tmp.resolve("cp1-unpacked.img");
@@ -272,12 +306,11 @@ class BakeNodeImagesTest {
         ExternalTool.require("xz");
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path plan = plan("ubuntu-24.04");
-        for (NodeImages.Compression compression : NodeImages.Compression.values()) {
+        for (Compression compression : Compression.values()) {
             Path out = tmp.resolve("out-" + compression);
             bake(plan, base.path(), out, compression, new ArrayList<>());
             // Control-plane images hold the CA keys: no format may be readable by others.
-            assertThat(out.resolve("cp1.img" + (compression == NodeImages.Compression.NONE ? ""
-                    : compression == NodeImages.Compression.XZ ? ".xz" : ".gz"))).isRegularFile();
+            assertThat(out.resolve("cp1.img" + compression.suffix())).isRegularFile();
             try (Stream<Path> all = Files.walk(out)) {
                 for (Path p : all.toList()) {
                     String mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
@@ -292,20 +325,20 @@ class BakeNodeImagesTest {
         ExternalTool.require("xz");
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path plan = plan("ubuntu-24.04");
-        List<NodeImages.Compression> formats = List.of(NodeImages.Compression.values());
+        List<Compression> formats = List.of(Compression.values());
         // The wall clock, not a fixed one: nothing of it may reach the images. Same secrets (the first bake
         // makes them, the others reuse them), same plan, same base.
-        for (NodeImages.Compression compression : formats) {
-            Bake.builder(plan).output(tmp.resolve("first-" + compression)).baseImage(base.path())
-                    .compression(compression).build().run();
+        for (Compression compression : formats) {
+            Bake.builder(plan).target(BakeTarget.nodeImages(tmp.resolve("first-" + compression), base.path(), compression, null))
+                    .build().run();
         }
         Thread.sleep(2500); // FAT times count in 2 s steps
-        for (NodeImages.Compression compression : formats) {
-            Bake.builder(plan).output(tmp.resolve("second-" + compression)).baseImage(base.path())
-                    .compression(compression).build().run();
+        for (Compression compression : formats) {
+            Bake.builder(plan).target(BakeTarget.nodeImages(tmp.resolve("second-" + compression), base.path(), compression, null))
+                    .build().run();
         }
-        for (NodeImages.Compression compression : formats) {
-            String suffix = compression == NodeImages.Compression.NONE ? "" : compression == NodeImages.Compression.XZ ? ".xz" : ".gz";
+        for (Compression compression : formats) {
+            String suffix = compression.suffix();
             for (String node : List.of("cp1", "w1")) {
                 Path first = tmp.resolve("first-" + compression).resolve(node + ".img" + suffix);
                 Path second = tmp.resolve("second-" + compression).resolve(node + ".img" + suffix);

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.piimage.image.TestImages.Image;
 import io.piimage.image.TestImages.Layout;
 import io.piimage.pipeline.Bake;
-import io.piimage.pipeline.NodeImages;
+import io.piimage.pipeline.BakeTarget;
+import io.piimage.pipeline.Compression;
 import io.piimage.plan.Node;
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.ExternalTool.ProcessResult;
@@ -55,10 +56,10 @@ class BmapToolTest {
         Image base = TestImages.build(tmp, Layout.UBUNTU);
         Path plan = plan();
         Bake.Result result = null;
-        for (NodeImages.Compression compression : NodeImages.Compression.values()) {
+        for (Compression compression : Compression.values()) {
             Path out = tmp.resolve("out-" + compression);
-            result = Bake.builder(plan).output(out).clock(BakeNodeImagesTest.CLOCK).baseImage(base.path())
-                    .compression(compression).build().run();
+            result = Bake.builder(plan).target(BakeTarget.nodeImages(out, base.path(), compression, null))
+                    .clock(BakeNodeImagesTest.CLOCK).build().run();
         }
         for (Node node : result.plan().nodes()) {
             Path raw = tmp.resolve("out-NONE").resolve(node.name() + ".img");

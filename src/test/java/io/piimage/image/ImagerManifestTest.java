@@ -17,16 +17,20 @@ import org.junit.jupiter.api.io.TempDir;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
-/** The Raspberry Pi Imager repository file, against the os_list fields Imager reads (facts.md). */
+/** The Raspberry Pi Imager repository file, against the os_list format Imager publishes and reads. */
 class ImagerManifestTest {
 
     /**
-     * Written here from facts.md's list of os_list fields (and their types in Imager's documentation):
-     * what an os entry must carry for Imager to offer, download, size-check and verify it.
+     * What an OS entry must be for Imager, written here from Imager's own sources (raspberrypi/rpi-imager):
+     * the required keys and types of an OS entry in doc/json-schema/os-list-schema.json (name, description,
+     * icon, url, extract_size, extract_sha256, image_download_size, release_date; sizes integers, the rest
+     * strings), image_download_sha256 and devices as in doc/os-sublist-example.json, and the init_format
+     * values src/oslistmodel.cpp keeps (it drops an entry with any other). Stricter than Imager where our
+     * entries promise more: both SHA-256s, 64 lowercase hex digits; file:// URLs; our device tags.
      */
     static final String OS_LIST_SCHEMA = """
             {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$schema": "http://json-schema.org/draft-07/schema",
               "type": "object",
               "required": ["os_list"],
               "properties": {
@@ -35,20 +39,20 @@ class ImagerManifestTest {
                   "minItems": 1,
                   "items": {
                     "type": "object",
-                    "required": ["name", "description", "url", "extract_size",
-                                 "image_download_size", "release_date", "init_format"],
+                    "required": ["name", "description", "icon", "url", "extract_size", "extract_sha256",
+                                 "image_download_size", "image_download_sha256", "release_date", "init_format"],
                     "properties": {
                       "name": {"type": "string", "minLength": 1},
                       "description": {"type": "string"},
-                      "icon": {"type": "string"},
-                      "url": {"type": "string", "pattern": "^(https?|file)://"},
+                      "icon": {"type": "string", "pattern": "^icons/"},
+                      "url": {"type": "string", "pattern": "^file:///"},
                       "extract_size": {"type": "integer", "minimum": 1},
                       "extract_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                       "image_download_size": {"type": "integer", "minimum": 1},
                       "image_download_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                       "release_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
                       "devices": {"type": "array", "items": {"enum": ["pi3-64bit", "pi4-64bit", "pi5-64bit"]}},
-                      "init_format": {"enum": ["none", "systemd", "cloudinit", "cloudinit-rpi"]}
+                      "init_format": {"enum": ["", "systemd", "cloudinit", "cloudinit-rpi", "rpi-preseed", "none"]}
                     }
                   }
                 }
@@ -68,9 +72,10 @@ class ImagerManifestTest {
         Files.writeString(worker, "not really an image", StandardCharsets.UTF_8);
         LocalDate day = LocalDate.of(2026, 1, 2);
         List<ImagerManifest.Entry> entries = List.of(
-                ImagerManifest.forImageFile("makina: master1", "192.168.3.251 · control plane", master, day,
-                        List.of(ImagerManifest.deviceTag("pi4"))),
-                ImagerManifest.forImageFile("makina: worker1", "192.168.3.231 · worker", worker, day, List.of()));
+                ImagerManifest.uncompressed("makina: master1", "192.168.3.251 · control plane", master, 4096,
+                        sha256(Files.readAllBytes(master)), day, List.of(ImagerManifest.deviceTag("pi4"))),
+                ImagerManifest.uncompressed("makina: worker1", "192.168.3.231 · worker", worker, Files.size(worker),
+                        sha256(Files.readAllBytes(worker)), day, List.of()));
         Path written = ImagerManifest.write(dir, "makina", entries);
         assertThat(written).isEqualTo(dir.resolve("makina.rpi-imager-manifest"));
 
@@ -89,22 +94,22 @@ class ImagerManifestTest {
         assertThat(first.get("release_date")).isEqualTo("2026-01-02");
         assertThat(first.get("devices")).isEqualTo(List.of("pi4-64bit"));
         assertThat(first.get("init_format")).as("Imager must not write its own user-data over ours").isEqualTo("none");
+        assertThat(first.get("icon")).as("Imager's own icon, offline").isEqualTo("icons/use_custom.png");
         // A space in the file name is percent-encoded in the file:// URL.
         assertThat((String) list.get(1).get("url")).startsWith("file:///").contains("makina%20worker1.img");
         assertThat(list.get(1)).doesNotContainKey("devices");
     }
 
     @Test
-    @SuppressWarnings("unchecked")
-    void anEntryWithoutChecksumsLeavesBothOut() throws Exception {
-        Path image = Files.write(dir.resolve("w1.img"), new byte[512]);
-        LocalDate day = LocalDate.of(2026, 1, 2);
-        String json = ImagerManifest.render(List.of(ImagerManifest.uncompressed("c: w1", "", image, 512, null, day, List.of())));
+    void aCompressedEntryCarriesBothSizesAndBothHashes() throws Exception {
+        Path image = Files.write(dir.resolve("w1.img.xz"), new byte[100]);
+        String raw = "a".repeat(64);
+        String stored = "b".repeat(64);
+        String json = ImagerManifest.render(List.of(new ImagerManifest.Entry("c: w1", "", image, 4096, raw, 100, stored,
+                LocalDate.of(2026, 1, 2), List.of())));
         assertThat(JsonSchemaValidator.validate(OS_LIST_SCHEMA, List.of(json), dir).get(0).valid()).as(json).isTrue();
-        Map<String, Object> entry = ((List<Map<String, Object>>) ((Map<String, Object>)
-                new Load(LoadSettings.builder().build()).loadFromString(json)).get("os_list")).get(0);
-        assertThat(entry).doesNotContainKeys("extract_sha256", "image_download_sha256")
-                .containsEntry("extract_size", 512).containsEntry("image_download_size", 512);
+        assertThat(json).contains("\"extract_size\": 4096").contains("\"extract_sha256\": \"" + raw)
+                .contains("\"image_download_size\": 100").contains("\"image_download_sha256\": \"" + stored);
     }
 
     @Test
@@ -112,6 +117,8 @@ class ImagerManifestTest {
         Path image = dir.resolve("x.img");
         LocalDate day = LocalDate.of(2026, 1, 2);
         assertThatThrownBy(() -> ImagerManifest.uncompressed("x", "", image, 10, "abc", day, List.of()))
+                .hasMessageContaining("SHA-256");
+        assertThatThrownBy(() -> ImagerManifest.uncompressed("x", "", image, 10, null, day, List.of()))
                 .hasMessageContaining("SHA-256");
         assertThatThrownBy(() -> ImagerManifest.uncompressed("x", "", image, 0, "0".repeat(64), day, List.of()))
                 .hasMessageContaining("positive");

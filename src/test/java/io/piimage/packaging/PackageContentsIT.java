@@ -111,6 +111,11 @@ class PackageContentsIT {
         String bakePage = gunzip(root.resolve("usr/share/man/man1/piimage-bake.1.gz"));
         assertThat(bakePage).contains(".TH PIIMAGE\\-BAKE 1 \"\" \"piimage " + VERSION + "\"", ".SH OPTIONS", "\\-\\-base\\-image");
         assertThat(gunzip(root.resolve("usr/share/doc/piimage/changelog.gz"))).startsWith("piimage (" + VERSION + ") ");
+        // DEP-5, piimage itself under the Apache License 2.0 (the full text is Debian's common-licenses copy).
+        String copyright = Files.readString(root.resolve("usr/share/doc/piimage/copyright"));
+        assertThat(copyright).startsWith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/")
+                .contains("Files: *\nCopyright: 2026 the piimage authors\nLicense: Apache-2.0\n")
+                .contains("/usr/share/common-licenses/Apache-2.0");
         String completion = Files.readString(root.resolve("usr/share/bash-completion/completions/piimage"));
         assertThat(completion).doesNotStartWith("#!").contains("complete -F _complete_piimage");
         assertThat(Files.readString(root.resolve("usr/bin/piimage"))).contains("version='" + VERSION + "'")
@@ -139,7 +144,7 @@ class PackageContentsIT {
         }
         String top = "piimage-" + VERSION + "/";
         assertThat(entries).contains("-rwxr-xr-x " + top + "bin/piimage", "-rw-r--r-- " + top + "lib/piimage.jar",
-                "-rw-r--r-- " + top + "completion/piimage", "-rw-r--r-- " + top + "README",
+                "-rw-r--r-- " + top + "completion/piimage", "-rw-r--r-- " + top + "README", "-rw-r--r-- " + top + "LICENSE",
                 "-rw-r--r-- " + top + "examples/makina.yaml", "-rw-r--r-- " + top + "man/man1/piimage-bake.1.gz");
         for (String page : PAGES) {
             assertThat(entries).contains("-rw-r--r-- " + top + "man/man1/" + page + ".1.gz");
@@ -148,6 +153,8 @@ class PackageContentsIT {
 
         ok(List.of(tar.toString(), "-xzf", tarball().toString(), "-C", tmp.toString()), tmp);
         Path home = tmp.resolve(top);
+        assertThat(Files.readString(home.resolve("LICENSE"))).as("the Apache License 2.0, in full")
+                .contains("Apache License", "Version 2.0, January 2004", "END OF TERMS AND CONDITIONS", "APPENDIX");
         assertThat(ok(List.of("env", "XDG_CACHE_HOME=" + tmp.resolve("cache"), home.resolve("bin/piimage").toString(),
                 "--version"), tmp).stdout().strip()).isEqualTo("piimage " + VERSION);
     }

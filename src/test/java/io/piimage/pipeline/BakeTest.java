@@ -52,6 +52,27 @@ class BakeTest {
     }
 
     @Test
+    void targetsAreChosenOnceAndAnArchiveCannotHoldNodeImages() throws Exception {
+        assertThat(BakeTarget.at(dir.resolve("cards"))).isEqualTo(new BakeTarget.Directory(dir.resolve("cards")));
+        assertThat(BakeTarget.at(null)).isEqualTo(new BakeTarget.Directory(null));
+        assertThat(BakeTarget.at(dir.resolve("cards.tgz"))).isInstanceOf(BakeTarget.Archive.class);
+        assertThat(BakeTarget.at(dir.resolve("cards.zip")).sink(dir.resolve("cards.zip"))).isInstanceOf(io.piimage.sink.ArchiveSink.class);
+        assertThat(BakeTarget.nodeImages(dir.resolve("cards"), dir.resolve("base.img"), Compression.XZ, null).sink(dir.resolve("cards")))
+                .isInstanceOf(io.piimage.sink.DirectorySink.class);
+        for (String archive : List.of("cards.tar.gz", "cards.tgz", "cards.zip")) {
+            assertThatThrownBy(() -> BakeTarget.nodeImages(dir.resolve(archive), dir.resolve("base.img"), Compression.NONE, null))
+                    .hasMessageContaining("--base-image writes <node>.img files into a directory")
+                    .hasMessageContaining("is an archive");
+        }
+        // The builder's shorthand refuses the same: it makes the same target.
+        Path plan = Project.copyExample("makina.yaml", dir);
+        assertThatThrownBy(() -> Bake.builder(plan).output(dir.resolve("cards.zip")).baseImage(dir.resolve("base.img")))
+                .hasMessageContaining("is an archive");
+        assertThatThrownBy(() -> BakeTarget.at(Path.of("/"))).hasMessageContaining("the output cannot be /");
+        assertThat(dir.resolve("cards.zip")).doesNotExist();
+    }
+
+    @Test
     void makinaBakesEveryNodesSeedFilesAndAdminConf() throws Exception {
         Path plan = Project.copyExample("makina.yaml", dir);
         Path out = dir.resolve("out");
