@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.piimage.pipeline.Bake;
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
+import io.piimage.testing.LanTimeServer;
 import io.piimage.testing.PackageMirror;
 import io.piimage.testing.QemuVm;
 import io.piimage.testing.StandInImage;
@@ -56,6 +57,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             network: {subnet: 10.77.0.0/24, gateway: 10.77.0.1, interface: eth0}
             os:
               image: raspios-trixie
+              ntpServers: [10.0.2.123]
               sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
             nodes:
               - {name: gw, role: gateway, address: 10.77.0.1, interface: eth0, uplink: eth1}
@@ -68,6 +70,11 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             "lb2", "52:54:00:77:00:42");
     /** The gateway's USB adapter: a universally administered MAC, as a real adapter has. */
     static final String GW_UPLINK_MAC = "00:50:b6:77:00:02";
+    /**
+     * The home LAN's time server (a router or NAS that serves NTP, as many do), which the plan names in
+     * {@code os.ntpServers}: the gateway reaches it on its uplink, the others through the gateway.
+     */
+    static final String HOME_TIME_SERVER = "10.0.2.123";
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
@@ -104,11 +111,13 @@ class RaspiosStandInLoadBalancersRehearsalTest {
         Path initrd = DebianRootfs.initrd(rootfs);
         int mirrorPort = mirror.serve();
 
-        try (mirror; VirtualSwitch lan = new VirtualSwitch()) {
+        try (mirror; VirtualSwitch lan = new VirtualSwitch(); VirtualSwitch home = new VirtualSwitch();
+             LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:77:01:23")) {
             Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
+            // The home LAN: QEMU's user network (DHCP, the mirror forwarded to the test) and the time server.
             nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
                     QemuVm.Nic.usbUplink("net=10.0.2.0/24,guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS
-                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC)));
+                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC, home)));
             nics.put("lb1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb1"))));
             nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
 
@@ -174,6 +183,19 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 }
                 // After the reset, the first-boot unit ran again by itself, with no ordering cycle.
                 assertThat(lb1.console()).doesNotContain("to break ordering cycle");
+                // Every node had its clock from the home LAN's time server before apt (not the bounded
+                // wait's fallback), the load balancers through the gateway.
+                for (String node : vms.keySet()) {
+                    StringBuilder consoles = new StringBuilder();
+                    for (QemuVm vm : all) {
+                        if (vm.name().equals(node) || vm.name().equals(node + "-again")) {
+                            consoles.append(vm.console());
+                        }
+                    }
+                    assertThat(consoles.toString()).as("%s: NTP before apt", node)
+                            .contains("the clock to be synchronised (NTP) before apt: ok");
+                }
+                assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
 
                 for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
                     String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
