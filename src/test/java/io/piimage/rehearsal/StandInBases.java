@@ -76,9 +76,11 @@ final class StandInBases {
      */
     static final DebianRootfs.Recipe RASPIOS_TRIXIE = new DebianRootfs.Recipe("raspios-trixie-standin", "trixie",
             Layout.RASPIOS,
+            // e2fsprogs and dosfstools as on Pi OS: fsck of both partitions at boot (fstab), and cloud-init's
+            // resizefs, whose failure without resize2fs failed cloud-init's network stage on every card.
             List.of("linux-image-amd64", "cloud-init", "systemd-sysv", "systemd-timesyncd", "udev", "dbus", "kmod",
                     "iproute2", "procps", "netplan.io", "network-manager", "openssh-server", "sudo",
-                    "ca-certificates"),
+                    "ca-certificates", "e2fsprogs", "dosfstools"),
             raspiosFiles(),
             List.of("useradd -m -s /bin/bash -G adm,dialout,cdrom,audio,users,sudo,video,plugdev pi && passwd -l pi",
                     "systemctl disable ssh.service",
