@@ -249,7 +249,7 @@ final class BakedNodes {
             Files.createSymbolicLink(bin.resolve("kubectl"), standins.resolve("kubectl-stand-in"));
             Files.createSymbolicLink(bin.resolve("ctr"), standins.resolve("ctr-stand-in"));
             for (String tool : List.of("apt-get", "apt-cache", "apt-mark", "systemctl", "timedatectl", "modprobe", "sysctl",
-                    "swapoff", "swapon", "containerd", "crictl", "udevadm", "dpkg-query")) {
+                    "swapoff", "swapon", "containerd", "crictl", "udevadm", "dpkg-query", "dpkg")) {
                 Files.createSymbolicLink(bin.resolve(tool), standins.resolve("recording-stand-in"));
             }
             return bin;

@@ -26,6 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PackagesPhaseStandInTest {
 
+    /** How the phase installs: waiting for the dpkg lock, keeping the configuration files the card wrote. */
+    static final String INSTALL = "apt-get -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef"
+            + " -o Dpkg::Options::=--force-confold install -y ";
+
     @TempDir
     Path dir;
 
@@ -95,7 +99,7 @@ class PackagesPhaseStandInTest {
         List<String> apt = aptCalls(root);
         assertThat(apt).filteredOn(l -> l.contains(" update")).hasSize(4);
         assertThat(apt).filteredOn(l -> l.contains(" install ")).containsExactly(
-                "apt-get -q -o DPkg::Lock::Timeout=600 install -y keepalived curl haproxy");
+                INSTALL + "keepalived curl haproxy");
         assertThat(result.stderr()).contains("apt-get install keepalived curl haproxy: ok after",
                 "packages: installed keepalived curl haproxy");
     }
@@ -113,7 +117,7 @@ class PackagesPhaseStandInTest {
         assertThat(calls.subList(0, firstApt)).filteredOn(l -> l.startsWith("timedatectl ")).hasSize(4);
         // The stand-in apt-get rejects the Release file while the clock is unsynchronised, as apt does: never seen.
         assertThat(result.stderr()).doesNotContain("not valid yet");
-        assertThat(aptCalls(root)).contains("apt-get -q -o DPkg::Lock::Timeout=600 install -y nftables dnsmasq");
+        assertThat(aptCalls(root)).contains(INSTALL + "nftables dnsmasq");
     }
 
     @Test
@@ -138,7 +142,7 @@ class PackagesPhaseStandInTest {
         BakedNodes.write(other, "stand-in/installed-packages", "keepalived\ncurl\n");
         ProcessResult partial = run(other);
         assertThat(partial.exitCode()).as(partial.output()).isZero();
-        assertThat(aptCalls(other)).contains("apt-get -q -o DPkg::Lock::Timeout=600 install -y keepalived curl haproxy");
+        assertThat(aptCalls(other)).contains(INSTALL + "keepalived curl haproxy");
     }
 
     @Test

@@ -1,14 +1,17 @@
 package io.piimage.rehearsal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.piimage.pipeline.Bake;
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
+import io.piimage.testing.LanTimeServer;
 import io.piimage.testing.PackageMirror;
 import io.piimage.testing.QemuVm;
 import io.piimage.testing.StandInImage;
 import io.piimage.testing.VirtualSwitch;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -46,8 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
 class RaspiosStandInLoadBalancersRehearsalTest {
 
     static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-01T00:00:00Z"), ZoneOffset.UTC);
-    /** TCG boots of three VMs on a shared 2-core machine: generous, the test reports what it took. */
-    static final Duration FIRST_BOOT = Duration.ofMinutes(40);
+    /**
+     * TCG boots of three VMs on a shared 2-core machine: generous, the test reports what it took
+     * ({@code -Drehearsal.firstBootMinutes=} changes it).
+     */
+    static final Duration FIRST_BOOT = Duration.ofMinutes(Long.getLong("rehearsal.firstBootMinutes", 40));
+    /** Console lines that mean a node will never finish by itself: the test stops at the first one. */
+    static final Pattern FATAL = Pattern.compile(".*(to break ordering cycle|conffile prompt"
+            + "|dpkg was interrupted, you must manually run).*");
 
     static final String PLAN = """
             apiVersion: piimage/v1
@@ -56,6 +66,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             network: {subnet: 10.77.0.0/24, gateway: 10.77.0.1, interface: eth0}
             os:
               image: raspios-trixie
+              ntpServers: [10.0.2.123]
               sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
             nodes:
               - {name: gw, role: gateway, address: 10.77.0.1, interface: eth0, uplink: eth1}
@@ -68,6 +79,11 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             "lb2", "52:54:00:77:00:42");
     /** The gateway's USB adapter: a universally administered MAC, as a real adapter has. */
     static final String GW_UPLINK_MAC = "00:50:b6:77:00:02";
+    /**
+     * The home LAN's time server (a router or NAS that serves NTP, as many do), which the plan names in
+     * {@code os.ntpServers}: the gateway reaches it on its uplink, the others through the gateway.
+     */
+    static final String HOME_TIME_SERVER = "10.0.2.123";
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
@@ -104,11 +120,13 @@ class RaspiosStandInLoadBalancersRehearsalTest {
         Path initrd = DebianRootfs.initrd(rootfs);
         int mirrorPort = mirror.serve();
 
-        try (mirror; VirtualSwitch lan = new VirtualSwitch()) {
+        try (mirror; VirtualSwitch lan = new VirtualSwitch(); VirtualSwitch home = new VirtualSwitch();
+             LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:77:01:23")) {
             Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
+            // The home LAN: QEMU's user network (DHCP, the mirror forwarded to the test) and the time server.
             nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
                     QemuVm.Nic.usbUplink("net=10.0.2.0/24,guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS
-                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC)));
+                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC, home)));
             nics.put("lb1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb1"))));
             nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
 
@@ -157,10 +175,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                         cut = true;
                         log(started, "lb2 powered on again");
                     }
-                    for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
-                        assertThat(e.getValue().running()).as("%s: QEMU exited; console in %s", e.getKey(), tmp)
-                                .isTrue();
-                    }
+                    assertAllRunningAndNoneStuck(vms);
                     assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never started a phase"
                             + " (%s) or lb2 never unpacked a role package (%s); consoles in %s", FIRST_BOOT, !reset,
                             !cut, tmp).isLessThan(deadline);
@@ -168,12 +183,34 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 }
                 QemuVm lb1 = vms.get("lb1");
 
-                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
-                    e.getValue().awaitConsole("piimage-firstboot\\[" + e.getKey() + "\\]: all phases done", FIRST_BOOT);
-                    log(started, e.getKey() + " done");
+                List<String> waiting = new ArrayList<>(vms.keySet());
+                while (!waiting.isEmpty()) {
+                    for (String node : List.copyOf(waiting)) {
+                        if (vms.get(node).console().contains("piimage-firstboot[" + node + "]: all phases done")) {
+                            waiting.remove(node);
+                            log(started, node + " done");
+                        }
+                    }
+                    assertAllRunningAndNoneStuck(vms);
+                    assertThat(System.nanoTime()).as("%s not done within %s; consoles in %s", waiting, FIRST_BOOT, tmp)
+                            .isLessThan(deadline);
+                    Thread.sleep(1_000);
                 }
                 // After the reset, the first-boot unit ran again by itself, with no ordering cycle.
                 assertThat(lb1.console()).doesNotContain("to break ordering cycle");
+                // Every node had its clock from the home LAN's time server before apt (not the bounded
+                // wait's fallback), the load balancers through the gateway.
+                for (String node : vms.keySet()) {
+                    StringBuilder consoles = new StringBuilder();
+                    for (QemuVm vm : all) {
+                        if (vm.name().equals(node) || vm.name().equals(node + "-again")) {
+                            consoles.append(vm.console());
+                        }
+                    }
+                    assertThat(consoles.toString()).as("%s: NTP before apt", node)
+                            .contains("the clock to be synchronised (NTP) before apt: ok");
+                }
+                assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
 
                 for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
                     String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
@@ -218,6 +255,17 @@ class RaspiosStandInLoadBalancersRehearsalTest {
         log(started, "rehearsal passed");
     }
 
+
+    /** Every VM still running, and no console showing a line after which a node cannot finish. */
+    private void assertAllRunningAndNoneStuck(Map<String, QemuVm> vms) throws IOException {
+        for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+            assertThat(e.getValue().running()).as("%s: QEMU exited; console in %s", e.getKey(), tmp).isTrue();
+            Matcher fatal = FATAL.matcher(e.getValue().console());
+            if (fatal.find()) {
+                fail(e.getKey() + " cannot finish: console says \"" + fatal.group().strip() + "\" (console in " + tmp + ")");
+            }
+        }
+    }
 
     private static void log(long started, String what) {
         System.out.printf("rehearsal +%ds: %s%n", (System.nanoTime() - started) / 1_000_000_000L, what);

@@ -96,8 +96,9 @@ final class Rehearsal {
         boot.put("user-data", "#cloud-config\nhostname: raspberrypi\n".getBytes(StandardCharsets.US_ASCII));
         boot.put("meta-data", "instance-id: rpios-image\n".getBytes(StandardCharsets.US_ASCII));
         boot.put("network-config", "network:\n  version: 2\n".getBytes(StandardCharsets.US_ASCII));
-        return StandInImage.build(dir, DebianRootfs.Layout.RASPIOS, rootfs, boot,
-                Map.of(StandInBases.MIRROR_KEY_PATH, mirrorKey));
+        Map<String, String> rootFiles = new TreeMap<>(StandInBases.REPORT_HOOK);
+        rootFiles.put(StandInBases.MIRROR_KEY_PATH, mirrorKey);
+        return StandInImage.build(dir, DebianRootfs.Layout.RASPIOS, rootfs, boot, rootFiles);
     }
 
     private static final Pattern VRRP_STATE = Pattern.compile("_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");

@@ -61,9 +61,14 @@ public final class QemuVm implements AutoCloseable {
      * that plugs it in ({@code device}: driver and options, without netdev), and any controller the
      * device needs first ({@code controllers}). Its frames are captured to {@code <vm>-<label>.pcap}.
      */
-    public record Nic(String label, String netdev, String device, List<String> controllers) {
+    public record Nic(String label, String netdev, String device, List<String> controllers, List<String> sameWire) {
         public Nic {
             controllers = List.copyOf(controllers);
+            sameWire = List.copyOf(sameWire);
+        }
+
+        public Nic(String label, String netdev, String device, List<String> controllers) {
+            this(label, netdev, device, controllers, List.of());
         }
 
         /** The VM's end of a point-to-point {@link Lan}. */
@@ -92,6 +97,17 @@ public final class QemuVm implements AutoCloseable {
         public static Nic usbUplink(String userOptions, String mac) {
             return new Nic("uplink", "user,restrict=on" + (userOptions.isEmpty() ? "" : "," + userOptions),
                     "usb-net,bus=xhci.0,mac=" + mac, List.of("qemu-xhci,id=xhci"));
+        }
+
+        /**
+         * Like {@link #usbUplink(String, String)}, on a home LAN that also has {@code home}'s hosts (e.g.
+         * a {@link LanTimeServer}): QEMU's user network and a port of {@code home} share the wire. Create
+         * it once per VM and reuse it when the VM is started again.
+         */
+        public static Nic usbUplink(String userOptions, String mac, VirtualSwitch home) throws IOException {
+            Nic alone = usbUplink(userOptions, mac);
+            return new Nic(alone.label(), alone.netdev(), alone.device(), alone.controllers(),
+                    List.of(switchPort(home, mac).netdev()));
         }
     }
 
@@ -155,7 +171,19 @@ public final class QemuVm implements AutoCloseable {
             for (String controller : nic.controllers()) {
                 cmd.addAll(List.of("-device", controller));
             }
-            cmd.addAll(List.of("-netdev", nic.netdev() + ",id=" + id, "-device", nic.device() + ",netdev=" + id,
+            if (nic.sameWire().isEmpty()) {
+                cmd.addAll(List.of("-netdev", nic.netdev() + ",id=" + id));
+            } else {
+                // One QEMU hub per such NIC: the device's port, and one port for each netdev on the wire.
+                cmd.addAll(List.of("-netdev", "hubport,id=" + id + ",hubid=" + n));
+                List<String> wire = new ArrayList<>(List.of(nic.netdev()));
+                wire.addAll(nic.sameWire());
+                for (int k = 0; k < wire.size(); k++) {
+                    cmd.addAll(List.of("-netdev", wire.get(k) + ",id=" + id + "w" + k,
+                            "-netdev", "hubport,id=" + id + "p" + k + ",hubid=" + n + ",netdev=" + id + "w" + k));
+                }
+            }
+            cmd.addAll(List.of("-device", nic.device() + ",netdev=" + id,
                     // Every frame on the wire, for the post-mortem of a failed test.
                     "-object", "filter-dump,id=capture-" + id + ",netdev=" + id + ",file="
                             + workDir.resolve(name + "-" + nic.label() + ".pcap")));
