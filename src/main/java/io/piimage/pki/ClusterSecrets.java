@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -92,15 +93,16 @@ public record ClusterSecrets(
      * Other nodes' certificates stay as they are (they may belong to another plan of the cluster).
      */
     public ClusterSecrets withJoinCertificatesFor(Collection<String> nodes, Instant now, SecureRandom random) {
+        List<String> due = nodes.stream().distinct().filter(node -> {
+            KeyAndCertificate current = joinCertificates.get(node);
+            return current == null || !current.certificate().getNotAfter().toInstant().isAfter(now.plus(JOIN_RENEW_BEFORE));
+        }).toList();
+        // One key per node: on a first bake these are most of the key generation, so they are made in parallel.
+        Map<String, KeyAndCertificate> fresh = due.parallelStream().collect(java.util.stream.Collectors.toMap(
+                node -> node, node -> Certificates.newJoinCertificate(ca, node, keyAlgorithm, now, random)));
         SortedMap<String, KeyAndCertificate> all = new TreeMap<>(joinCertificates);
-        boolean changed = false;
-        for (String node : nodes) {
-            KeyAndCertificate current = all.get(node);
-            if (current == null || !current.certificate().getNotAfter().toInstant().isAfter(now.plus(JOIN_RENEW_BEFORE))) {
-                all.put(node, Certificates.newJoinCertificate(ca, node, keyAlgorithm, now, random));
-                changed = true;
-            }
-        }
+        all.putAll(fresh);
+        boolean changed = !fresh.isEmpty();
         return changed ? new ClusterSecrets(keyAlgorithm, generation, ca, frontProxyCa, etcdCa, serviceAccount, bootstrapToken,
                 admin, etcdClient, vrrpPassword, hostKeys, all) : this;
     }

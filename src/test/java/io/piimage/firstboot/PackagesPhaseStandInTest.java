@@ -121,6 +121,23 @@ class PackagesPhaseStandInTest {
     }
 
     @Test
+    void aTimeServiceInBackOffIsRestartedWhileTheClockIsWaitedFor() throws Exception {
+        // systemd-timesyncd backs off after unanswered requests (a card that booted before its gateway
+        // routed); the wait restarts it every PIIMAGE_NTP_NUDGE seconds so it asks again.
+        Path root = node("makina.yaml", "lb1");
+        BakedNodes.write(root, "stand-in/ntp-unsynchronised-calls", "4\n");
+
+        ProcessResult result = run(root, "PIIMAGE_NTP_NUDGE=0");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        List<String> calls = PreparePhasesTest.calls(root).lines().toList();
+        int firstApt = calls.indexOf(calls.stream().filter(l -> l.startsWith("apt-get ")).findFirst().orElseThrow());
+        assertThat(calls.subList(0, firstApt)).filteredOn(l -> l.equals("systemctl restart systemd-timesyncd.service"))
+                .hasSizeBetween(1, 3);
+        assertThat(result.stderr()).contains("restarting systemd-timesyncd so that it asks again now");
+
+    }
+
+    @Test
     void packagesTheImageAlreadyHasNeedNeitherTheNetworkNorTheClock() throws Exception {
         // An image with keepalived and HAProxy preinstalled, or a rerun after a power cut once apt had
         // finished but before the phase was recorded: nothing to download, so nothing to wait for.
