@@ -3,6 +3,7 @@ package io.piimage.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.piimage.pipeline.Bake;
+import io.piimage.testing.CardSecretScan;
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.ExternalTool.ProcessResult;
@@ -142,115 +143,12 @@ class LoadBalancerCardsBootInQemuTest {
                     backup.name());
             // Both cards, the one switched off and the one whose plug was pulled (the finish phase
             // synced long before), hold their secrets only where they belong.
-            Map<String, List<String>> secrets = cardSecrets(plan);
+            Map<String, List<String>> secrets = CardSecretScan.secretsOf(Bake.defaultSecretsDir(plan), List.of("lb1", "lb2"));
             for (QemuVm vm : List.of(backup, master)) {
-                assertNoSecretsLeftOver(base, out.resolve(vm.name() + ".img"), secrets);
+                Path img = out.resolve(vm.name() + ".img");
+                assertThat(CardSecretScan.leftOvers(img, base.bootOffset(), base.bootLength(), base.rootOffset(),
+                        base.rootLength(), secrets)).as("secrets left on %s after its first boot", img.getFileName()).isEmpty();
             }
-        }
-    }
-
-    /** What must not survive on a card outside its real files: the secret, and the strings that show it. */
-    private static Map<String, List<String>> cardSecrets(Path plan) throws IOException {
-        Path secretsDir = Bake.defaultSecretsDir(plan);
-        Map<String, List<String>> secrets = new TreeMap<>();
-        secrets.put("the VRRP password", List.of(Files.readString(secretsDir.resolve("vrrp-password")).strip()));
-        for (String node : List.of("lb1", "lb2")) {
-            for (String type : List.of("ed25519", "ecdsa")) {
-                Path key = secretsDir.resolve("ssh").resolve(node).resolve("ssh_host_" + type + "_key");
-                if (Files.exists(key)) {
-                    // The key file's base64 lines after the first two (magic, public key) encode the private section.
-                    List<String> lines = Files.readAllLines(key).stream().filter(l -> !l.startsWith("-----")).toList();
-                    // The private section repeats the public key: a line that the public half (base64 in the
-                    // .pub file, which belongs on the card) also holds is no sign of a leaked private key.
-                    String publicHalf = Files.readString(Path.of(key + ".pub"));
-                    secrets.put(node + "'s " + type + " host key", lines.subList(2, lines.size() - 1).stream()
-                            .filter(line -> !publicHalf.contains(line)).toList());
-                }
-            }
-        }
-        return secrets;
-    }
-
-    /** The files on the root file system where a secret belongs: its blocks are the only place it may be. */
-    static final List<String> SECRET_HOMES = List.of("/etc/keepalived/keepalived.conf", "/etc/ssh/ssh_host_ed25519_key",
-            "/etc/ssh/ssh_host_ecdsa_key");
-
-    /**
-     * Scans the raw bytes of the whole boot partition (used and free clusters, FATs, directories) for
-     * every secret, and the raw bytes of the whole root partition for them outside the blocks of the
-     * files they belong in: freed blocks of cloud-init's copies would show up here.
-     */
-    private void assertNoSecretsLeftOver(TestImages.Image base, Path img, Map<String, List<String>> secrets)
-            throws IOException {
-        String root = img + "?offset=" + base.rootOffset();
-        long blockSize = Long.parseLong(matchOne(debugfs(root, "stats"), "Block size:\\s+(\\d+)"));
-        java.util.Set<Long> homes = new java.util.HashSet<>();
-        for (String home : SECRET_HOMES) {
-            for (String block : debugfs(root, "blocks " + home).trim().split("\\s+")) {
-                if (!block.isEmpty()) {
-                    homes.add(Long.parseLong(block));
-                }
-            }
-        }
-        List<String> found = new ArrayList<>();
-        for (var hit : RawScan.scan(img, base.bootOffset(), base.bootLength(), secrets)) {
-            found.add(hit.what() + " on the boot partition at byte " + hit.offset());
-        }
-        for (var hit : RawScan.scan(img, base.rootOffset(), base.rootLength(), secrets)) {
-            long block = hit.offset() / blockSize;
-            if (!homes.contains(block)) {
-                found.add(hit.what() + " on the root partition in block " + block + ": " + whoOwns(root, block));
-            }
-        }
-        assertThat(found).as("secrets left on %s after its first boot", img.getFileName()).isEmpty();
-    }
-
-    /** The path that owns an ext4 block, or that it is free. */
-    private static String whoOwns(String root, long block) {
-        Matcher inode = Pattern.compile("(?m)^" + block + "\\s+(\\d+)").matcher(debugfs(root, "icheck " + block));
-        if (!inode.find()) {
-            return "a free block";
-        }
-        String names = debugfs(root, "ncheck " + inode.group(1)).strip();
-        return "inode " + inode.group(1) + " " + names.substring(names.indexOf('\n') + 1);
-    }
-
-    private static String matchOne(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertThat(m.find()).as("/%s/ in\n%s", regex, text).isTrue();
-        return m.group(1);
-    }
-
-    /** A byte-for-byte search of a region of a file, in 8 MiB windows that overlap by the longest needle. */
-    static final class RawScan {
-        record Hit(String what, long offset) {
-        }
-
-        static List<Hit> scan(Path file, long offset, long length, Map<String, List<String>> needles) throws IOException {
-            int longest = needles.values().stream().flatMap(List::stream).mapToInt(String::length).max().orElse(1);
-            List<Hit> hits = new ArrayList<>();
-            int window = 8 << 20;
-            try (var channel = java.nio.channels.FileChannel.open(file)) {
-                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(window + longest);
-                for (long start = 0; start < length; start += window) {
-                    buffer.clear();
-                    buffer.limit((int) Math.min(buffer.capacity(), length - start));
-                    while (buffer.hasRemaining() && channel.read(buffer, offset + start + buffer.position()) > 0) {
-                        // read the whole window
-                    }
-                    // ISO-8859-1 maps each byte to one char, so indexes are byte offsets.
-                    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1);
-                    for (var secret : needles.entrySet()) {
-                        for (String needle : secret.getValue()) {
-                            for (int i = text.indexOf(needle); i >= 0 && i < window; i = text.indexOf(needle, i + 1)) {
-                                hits.add(new Hit(secret.getKey() + " (\"" + needle.substring(0, Math.min(12, needle.length()))
-                                        + "...\")", start + i));
-                            }
-                        }
-                    }
-                }
-            }
-            return hits;
         }
     }
 
@@ -379,13 +277,6 @@ class LoadBalancerCardsBootInQemuTest {
     }
 
     private static String debugfs(String device, String request) {
-        // -c: the card whose plug was pulled has its last writes in the journal, and its on-disk bitmaps may
-        // not match their checksums until a mount replays it; debugfs then refuses to open the file system
-        // unless told not to read the bitmaps (which nothing here needs: icheck reads the inode tables).
-        List<String> cmd = new ArrayList<>(List.of("debugfs", "-c", "-R", request, device));
-        ProcessResult r = ExternalTool.run(Duration.ofSeconds(60), cmd, null);
-        assertThat(r.exitCode()).as("%s\n%s", cmd, r.output()).isZero();
-        assertThat(r.stderr()).as("%s", cmd).doesNotContain("File not found").doesNotContain("Filesystem not open");
-        return r.stdout();
+        return CardSecretScan.debugfs(device, request);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.piimage.pipeline.Bake;
+import io.piimage.testing.CardSecretScan;
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.LanTimeServer;
@@ -251,6 +252,15 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 assertThat(userData).as(node).doesNotContain("auth_pass")
                         .doesNotContain("  - path: /etc/keepalived/keepalived.conf\n");
             }
+        }
+        // What someone holding a used card could read back: every byte of its boot partition, and of its
+        // root partition outside the files where a secret belongs (cloud-init's freed copies would show).
+        Map<String, List<String>> secrets = CardSecretScan.secretsOf(Bake.defaultSecretsDir(plan), List.of("gw", "lb1", "lb2"));
+        for (String node : List.of("gw", "lb1", "lb2")) {
+            Path img = out.resolve(node + ".img");
+            assertThat(CardSecretScan.leftOvers(img, base.bootOffset(), base.rootOffset() - base.bootOffset(),
+                    base.rootOffset(), Files.size(img) - base.rootOffset(), secrets))
+                    .as("secrets left on %s after its first boot", node).isEmpty();
         }
         log(started, "rehearsal passed");
     }
