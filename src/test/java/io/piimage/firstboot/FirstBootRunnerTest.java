@@ -59,6 +59,21 @@ class FirstBootRunnerTest {
     }
 
     @Test
+    void whatAPhaseWroteIsSyncedBeforeThePhaseIsMarkedDone() throws IOException {
+        // A sync that records which phases were already marked done when it ran.
+        Path bin = Files.createDirectories(root.resolve("stand-in-bin"));
+        Path sync = Files.writeString(bin.resolve("sync"), "#!/bin/bash\n"
+                + "echo \"sync after: $(cd \"$PIIMAGE_ROOT/var/lib/piimage/phases\" && ls | tr '\\n' ' ')\" >> \"$PIIMAGE_ROOT/calls.log\"\n");
+        assertThat(sync.toFile().setExecutable(true)).isTrue();
+        ProcessResult first = ExternalTool.run(Duration.ofSeconds(30), List.of("env", "PATH=" + bin + ":" + System.getenv("PATH"),
+                "PIIMAGE_ROOT=" + root, ExternalTool.require("bash").toString(),
+                root.resolve("usr/local/sbin/piimage-firstboot").toString()), root);
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(Files.readAllLines(log)).containsExactly("prepare", "sync after: ", "install",
+                "sync after: 10-prepare.done ", "role", "sync after: 10-prepare.done 20-install.done ");
+    }
+
+    @Test
     void runsEveryPhaseInOrderThenNothingOnASecondRun() throws IOException {
         ProcessResult first = run("piimage-firstboot");
         assertThat(first.exitCode()).as(first.output()).isZero();
