@@ -4,6 +4,15 @@
 <#if secretsOnCard>
 # This file holds cluster secrets. The node deletes it from the boot partition once it has joined.
 </#if>
+<#if firstBootUnit>
+# A power cut in the first minute can leave the files cloud-init wrote on its first boot empty (ext4
+# had their names, not yet their data), and cloud-init writes them only once. The first-boot runner
+# flushes them and records it in /var/lib/piimage/seed-on-card; a later boot that finds cloud-init's
+# record of having written them (sem/config_write_files) without that one has cloud-init run its
+# once-per-instance modules again (bootcmd runs on every boot, before them).
+bootcmd:
+  - [sh, -c, 'if [ ! -e /var/lib/piimage/seed-on-card ] && [ -e /var/lib/cloud/instance/sem/config_write_files ]; then echo "piimage: no record that this node''s files reached the card; cloud-init writes them again"; rm -f /var/lib/cloud/instance/sem/config_*; fi']
+</#if>
 hostname: ${node.name}
 fqdn: ${node.name}
 preserve_hostname: false

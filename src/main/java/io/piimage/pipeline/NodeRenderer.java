@@ -123,6 +123,7 @@ final class NodeRenderer {
         seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
         ImageProfile profile = (ImageProfile) model.get("profile");
         seedModel.put("runcmd", runcmd(profile, nodeFiles));
+        seedModel.put("firstBootUnit", nodeFiles.file("/etc/systemd/system/piimage-firstboot.service").isPresent());
 
         FileTree.Builder boot = FileTree.builder()
                 .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))

@@ -59,7 +59,7 @@ class FirstBootRunnerTest {
     }
 
     @Test
-    void whatAPhaseWroteIsSyncedBeforeThePhaseIsMarkedDone() throws IOException {
+    void cloudInitsFilesAndWhatEachPhaseWroteAreSyncedBeforeTheyAreRecorded() throws IOException {
         // A sync that records which phases were already marked done when it ran.
         Path bin = Files.createDirectories(root.resolve("stand-in-bin"));
         Path sync = Files.writeString(bin.resolve("sync"), "#!/bin/bash\n"
@@ -69,8 +69,11 @@ class FirstBootRunnerTest {
                 "PIIMAGE_ROOT=" + root, ExternalTool.require("bash").toString(),
                 root.resolve("usr/local/sbin/piimage-firstboot").toString()), root);
         assertThat(first.exitCode()).as(first.output()).isZero();
-        assertThat(Files.readAllLines(log)).containsExactly("prepare", "sync after: ", "install",
+        // First cloud-init's files (recorded, for the user-data's bootcmd), then each phase's.
+        assertThat(Files.readAllLines(log)).containsExactly("sync after: ", "prepare", "sync after: ", "install",
                 "sync after: 10-prepare.done ", "role", "sync after: 10-prepare.done 20-install.done ");
+        assertThat(root.resolve("var/lib/piimage/seed-on-card")).exists();
+        assertThat(first.stderr()).contains("cloud-init's files are on the card");
     }
 
     @Test

@@ -44,8 +44,10 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.1) reach it only once the gateway routes for them. The control plane of the plan is never
  * powered on: the VIP comes up without it.
  *
- * <p>Faults: lb1 is reset (the reset button, no shutdown) once its first phase has started; lb2 loses
- * power (its QEMU is killed) while it installs packages, and is powered on again. Both must finish.
+ * <p>Faults: lb1 is reset (the reset button, no shutdown) as cloud-init's final stage starts on its first
+ * boot, seconds after cloud-init wrote the node's files and before the first-boot unit has started;
+ * lb2 loses power (its QEMU is killed) while it installs packages, and is powered on again. Both must
+ * finish.
  */
 @Tag("rehearsal")
 class RaspiosStandInLoadBalancersRehearsalTest {
@@ -152,18 +154,21 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                     Thread.sleep(20_000 + new Random(seed + node.hashCode()).nextInt(20_000));
                 }
 
-                // The faults, whichever comes first: lb1's reset button once its first phase has started;
-                // lb2 loses power while it unpacks packages, and is powered on again.
-                Pattern firstPhase = Pattern.compile("piimage-firstboot\\[lb1\\]: phase \\S+: starting");
+                // The faults, whichever comes first: lb1's reset button as cloud-init's final stage starts
+                // (its files written seconds before, the first-boot unit not started yet); lb2 loses power
+                // while it unpacks packages, and is powered on again.
+                Pattern finalStage = Pattern.compile("Cloud-init v\\. \\S+ running 'modules:final'");
                 Pattern unpacking = Pattern.compile("Unpacking (keepalived|haproxy|curl|nftables|dnsmasq)");
                 boolean reset = false;
+                int resetAt = 0;
                 boolean cut = false;
                 long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
                 while (!reset || !cut) {
-                    if (!reset && firstPhase.matcher(vms.get("lb1").console()).find()) {
+                    if (!reset && finalStage.matcher(vms.get("lb1").console()).find()) {
+                        resetAt = vms.get("lb1").console().length();
                         vms.get("lb1").reset();
                         reset = true;
-                        log(started, "lb1 reset during its first phase");
+                        log(started, "lb1 reset as cloud-init's final stage started");
                     }
                     if (!cut && unpacking.matcher(vms.get("lb2").console()).find()) {
                         vms.get("lb2").kill();
@@ -177,7 +182,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                         log(started, "lb2 powered on again");
                     }
                     assertAllRunningAndNoneStuck(vms);
-                    assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never started a phase"
+                    assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never reached cloud-init's final stage"
                             + " (%s) or lb2 never unpacked a role package (%s); consoles in %s", FIRST_BOOT, !reset,
                             !cut, tmp).isLessThan(deadline);
                     Thread.sleep(500);
@@ -197,8 +202,11 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                             .isLessThan(deadline);
                     Thread.sleep(1_000);
                 }
-                // After the reset, the first-boot unit ran again by itself, with no ordering cycle.
+                // After the reset, the first-boot unit ran by itself, with no ordering cycle; cloud-init wrote
+                // the node's files again, since nothing had recorded them as on the card.
                 assertThat(lb1.console()).doesNotContain("to break ordering cycle");
+                assertThat(lb1.console().substring(resetAt))
+                        .contains("piimage: no record that this node's files reached the card; cloud-init writes them again");
                 // Every node had its clock from the home LAN's time server before apt (not the bounded
                 // wait's fallback), the load balancers through the gateway.
                 for (String node : vms.keySet()) {
