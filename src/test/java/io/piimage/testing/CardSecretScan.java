@@ -64,11 +64,12 @@ public final class CardSecretScan {
         long blockSize = Long.parseLong(matchOne(debugfs(root, "stats"), "Block size:\\s+(\\d+)"));
         Set<Long> homes = new HashSet<>();
         for (String home : SECRET_HOMES) {
+            ProcessResult blocks = debugfsRun(root, "blocks " + home);
             // A gateway has no keepalived.conf: a home that is not there holds nothing.
-            if (debugfsRun(root, "stat " + home).stderr().contains("File not found")) {
+            if (blocks.stderr().contains("File not found")) {
                 continue;
             }
-            for (String block : debugfs(root, "blocks " + home).trim().split("\\s+")) {
+            for (String block : blocks.stdout().trim().split("\\s+")) {
                 if (!block.isEmpty()) {
                     homes.add(Long.parseLong(block));
                 }
