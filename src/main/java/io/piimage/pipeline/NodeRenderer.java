@@ -122,8 +122,9 @@ final class NodeRenderer {
         seedModel.put("files", writeFiles);
         seedModel.put("secretsOnCard", nodeFiles.files().stream().anyMatch(NodeFile::isSecret));
         ImageProfile profile = (ImageProfile) model.get("profile");
-        seedModel.put("runcmd", runcmd(profile, nodeFiles));
-        seedModel.put("firstBootUnit", nodeFiles.file("/etc/systemd/system/piimage-firstboot.service").isPresent());
+        boolean firstBootUnit = nodeFiles.file("/etc/systemd/system/piimage-firstboot.service").isPresent();
+        seedModel.put("runcmd", runcmd(profile, nodeFiles, firstBootUnit));
+        seedModel.put("firstBootUnit", firstBootUnit);
 
         FileTree.Builder boot = FileTree.builder()
                 .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))
@@ -144,7 +145,7 @@ final class NodeRenderer {
      * modules written above, then enable and start the first-boot unit if there is one (enabled, it
      * starts by itself on later boots).
      */
-    private static List<String> runcmd(ImageProfile profile, FileTree nodeFiles) {
+    private static List<String> runcmd(ImageProfile profile, FileTree nodeFiles, boolean firstBootUnit) {
         List<String> commands = new ArrayList<>();
         if (profile.sshNeedsEnabling()) {
             // What Raspberry Pi Imager writes for the same reason; a no-op once enabled and running.
@@ -156,7 +157,7 @@ final class NodeRenderer {
         if (nodeFiles.files().stream().anyMatch(f -> f.path().startsWith("/etc/sysctl.d/"))) {
             commands.add("sysctl --system");
         }
-        if (nodeFiles.file("/etc/systemd/system/piimage-firstboot.service").isPresent()) {
+        if (firstBootUnit) {
             commands.add("systemctl daemon-reload");
             commands.add("systemctl enable --now --no-block piimage-firstboot.service");
         }
