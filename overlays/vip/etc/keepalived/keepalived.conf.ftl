@@ -54,7 +54,9 @@ vrrp_instance ${cluster.name?upper_case?replace("-", "_")}_ENDPOINT {
         auth_type PASS
         auth_pass ${secrets.vrrpPassword}
     }
-<#if endpoint.vrrp.unicast>
+<#-- A lone VIP holder (one control plane or one load balancer) has no peer: keepalived 2.3 (Debian
+     trixie, Raspberry Pi OS trixie) fails its config test on unicast keywords without a peer. -->
+<#if endpoint.vrrp.unicast && vipHolders?size gt 1>
     unicast_src_ip ${node.address}
     unicast_peer {
 <#list vipHolders as peer><#if peer.name != node.name>
