@@ -153,11 +153,15 @@ restore_snapshot() {
 # join certificates rely on). No node needs it: every card joins with its own short-lived join
 # certificate. So it goes right after init; "not found" on a second run means it is already gone.
 delete_bootstrap_token() {
-  local id output kubeconfig="$ROOT/etc/kubernetes/admin.conf"
+  local id output listed kubeconfig="$ROOT/etc/kubernetes/admin.conf"
   [[ ! -e "$STATE_DIR/token-deleted" ]] || return 0
   id="$(cut -d. -f1 "$ROOT/etc/piimage/bootstrap-token")"
   if ! output="$(kubeadm token delete --kubeconfig "$kubeconfig" "$id" 2>&1)"; then
-    if kubeadm token list --kubeconfig "$kubeconfig" | grep -q "^$id\."; then
+    # Gone only if the cluster says so: right after init the endpoint may not answer yet (vip-only:
+    # the VIP follows the apiserver's health), and a list that failed proves nothing.
+    listed="$(kubeadm token list --kubeconfig "$kubeconfig" 2>&1)" \
+      || fail "cannot delete the bootstrap token $id (the cluster does not answer yet): $output"
+    if grep -q "^$id\." <<<"$listed"; then
       fail "cannot delete the bootstrap token $id: $output"
     fi
   fi
