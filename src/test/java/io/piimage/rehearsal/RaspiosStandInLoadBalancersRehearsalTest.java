@@ -21,11 +21,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -134,12 +132,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
 
             // Shuffled, with delays, never the gateway first: the others must wait for it and retry.
-            long seed = Long.getLong("rehearsal.seed", System.currentTimeMillis());
-            List<String> order = new ArrayList<>(nics.keySet());
-            Collections.shuffle(order, new Random(seed));
-            if (order.get(0).equals("gw")) {
-                Collections.rotate(order, -1);
-            }
+            long seed = Rehearsal.seed();
+            List<String> order = Rehearsal.powerOnOrder(nics.keySet(), seed);
             log(started, "power-on order " + order + " (seed " + seed + ", -Drehearsal.seed= repeats it)");
 
             Map<String, QemuVm> vms = new LinkedHashMap<>();
@@ -151,7 +145,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                     vms.put(node, vm);
                     all.add(vm);
                     log(started, "powered on " + node);
-                    Thread.sleep(20_000 + new Random(seed + node.hashCode()).nextInt(20_000));
+                    Thread.sleep(Rehearsal.powerOnDelayMillis(seed, node));
                 }
 
                 // The faults, whichever comes first: lb1's reset button as cloud-init's final stage starts

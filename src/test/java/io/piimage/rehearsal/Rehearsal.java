@@ -13,8 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,6 +72,56 @@ final class Rehearsal {
         return String.join(" ", args);
     }
 
+    /**
+     * {@link #kernelArguments} as a Raspberry Pi kernel takes them: Raspberry Pi's kernels keep the memory
+     * cgroup disabled unless cmdline.txt says {@code cgroup_enable=memory}; Debian's kernel, which the
+     * stand-ins boot, is told so with {@code cgroup_disable=memory}.
+     */
+    static String piKernelArguments(Map<String, byte[]> bootFiles) {
+        String args = kernelArguments(bootFiles);
+        return args.matches("(^|.* )cgroup_enable=memory( .*|$)") ? args : args + " cgroup_disable=memory";
+    }
+
+    /**
+     * A card seeded the way the README's first path says and most users do it: the stock base image
+     * flashed as it is, then the node's three files copied onto its boot partition over the ones there
+     * (nothing else of the bake touches the card: cmdline.txt stays as the image has it).
+     */
+    static Path cardByHand(StandInImage.Image base, Path nodeFiles, Path card) throws IOException {
+        ProcessResult cp = ExternalTool.run(Duration.ofMinutes(5), List.of("cp", "--sparse=always", base.path().toString(),
+                card.toString()), null);
+        assertThat(cp.exitCode()).as("cp base image\n%s", cp.output()).isZero();
+        List<String> mcopy = new ArrayList<>(List.of("env", "MTOOLS_SKIP_CHECK=1", "mcopy", "-o", "-i",
+                card + "@@" + base.bootOffset()));
+        for (String file : List.of("user-data", "meta-data", "network-config")) {
+            mcopy.add(nodeFiles.resolve(file).toString());
+        }
+        mcopy.add("::/");
+        ProcessResult r = ExternalTool.run(Duration.ofMinutes(2), mcopy, null);
+        assertThat(r.exitCode()).as("mcopy of the three files\n%s", r.output()).isZero();
+        return card;
+    }
+
+    /** The seed of the power-on order: {@code -Drehearsal.seed=} repeats a run's. */
+    static long seed() {
+        return Long.getLong("rehearsal.seed", System.currentTimeMillis());
+    }
+
+    /** The nodes in a shuffled power-on order, never the gateway first: the others must wait for it and retry. */
+    static List<String> powerOnOrder(Collection<String> nodes, long seed) {
+        List<String> order = new ArrayList<>(nodes);
+        Collections.shuffle(order, new Random(seed));
+        if (order.get(0).equals("gw")) {
+            Collections.rotate(order, -1);
+        }
+        return order;
+    }
+
+    /** The delay after powering {@code node} on before the next one: 20 to 40 s, from the seed. */
+    static long powerOnDelayMillis(long seed, String node) {
+        return 20_000 + new Random(seed + node.hashCode()).nextInt(20_000);
+    }
+
     /** Every file of a card's boot partition, copied out with mtools (the card must be powered off). */
     static Map<String, byte[]> bootFiles(Path img, long offset, Path dest) throws IOException {
         Files.createDirectories(dest);
@@ -86,6 +139,12 @@ final class Rehearsal {
 
     /** The base card of a stand-in: its boot files as the distribution ships them, the mirror's key. */
     static StandInImage.Image raspiosBase(Path dir, Path rootfs, String mirrorKey) throws IOException {
+        return raspiosBase(dir, rootfs, mirrorKey, Map.of());
+    }
+
+    /** Like the above, with more files on the root file system (path from / to content). */
+    static StandInImage.Image raspiosBase(Path dir, Path rootfs, String mirrorKey, Map<String, String> moreRootFiles)
+            throws IOException {
         Map<String, byte[]> boot = new TreeMap<>();
         boot.put("cmdline.txt", ("console=serial0,115200 console=tty1 " + DebianRootfs.Layout.RASPIOS.rootArgument
                 + " rootfstype=ext4 fsck.repair=yes rootwait quiet init=/usr/lib/raspberrypi-sys-mods/firstboot\n")
@@ -98,6 +157,7 @@ final class Rehearsal {
         boot.put("network-config", "network:\n  version: 2\n".getBytes(StandardCharsets.US_ASCII));
         Map<String, String> rootFiles = new TreeMap<>(StandInBases.REPORT_HOOK);
         rootFiles.put(StandInBases.MIRROR_KEY_PATH, mirrorKey);
+        rootFiles.putAll(moreRootFiles);
         return StandInImage.build(dir, DebianRootfs.Layout.RASPIOS, rootfs, boot, rootFiles);
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.sun.net.httpserver.HttpServer;
 import io.piimage.testing.ExternalTool.ProcessResult;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -107,8 +106,11 @@ public final class PackageMirror implements AutoCloseable {
         return new PackageMirror(repo, sign(dir, dists));
     }
 
-    /** Signs Release (InRelease and Release.gpg) with a key made now; returns the armored public key. */
-    private static String sign(Path dir, Path dists) throws IOException {
+    /**
+     * Signs {@code dists}' Release (InRelease and Release.gpg) with a key made now, which is also written
+     * to {@code dir}/mirror-key.asc; returns the armored public key.
+     */
+    public static String sign(Path dir, Path dists) throws IOException {
         // gpg-agent's socket path must be short: a home under /tmp, not under the test's directory.
         Path home = Files.createTempDirectory(Path.of("/tmp"), "pi-gpg-");
         try {
@@ -139,25 +141,7 @@ public final class PackageMirror implements AutoCloseable {
     /** Starts serving on 127.0.0.1 (an ephemeral port); returns the port. */
     public int serve() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-        server.createContext("/debian/", exchange -> {
-            String path = exchange.getRequestURI().getPath().substring("/debian/".length());
-            Path file = root.resolve(path).normalize();
-            boolean found = file.startsWith(root) && Files.isRegularFile(file);
-            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + " "
-                    + (found ? 200 : 404));
-            if (!found) {
-                exchange.sendResponseHeaders(404, -1);
-            } else if (exchange.getRequestMethod().equals("HEAD")) {
-                exchange.getResponseHeaders().add("Content-Length", String.valueOf(Files.size(file)));
-                exchange.sendResponseHeaders(200, -1);
-            } else {
-                exchange.sendResponseHeaders(200, Files.size(file));
-                try (OutputStream out = exchange.getResponseBody()) {
-                    Files.copy(file, out);
-                }
-            }
-            exchange.close();
-        });
+        server.createContext("/debian/", exchange -> FileAnswer.answer(exchange, root, "/debian/", requests));
         server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
         server.start();
         return server.getAddress().getPort();

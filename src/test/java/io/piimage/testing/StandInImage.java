@@ -73,6 +73,11 @@ public final class StandInImage {
         for (Map.Entry<String, String> f : new TreeMap<>(rootFiles).entrySet()) {
             Path local = Files.writeString(dir.resolve("base-root-file-" + n++), f.getValue(), StandardCharsets.UTF_8);
             String path = f.getKey();
+            // A directory the base lacks (e.g. /etc/dnsmasq.d before dnsmasq is installed) is made first.
+            String parent = path.substring(0, path.lastIndexOf('/'));
+            if (!parent.isEmpty() && !Files.isDirectory(rootfs.resolve(parent.substring(1)))) {
+                requests.append("mkdir ").append(parent).append('\n');
+            }
             requests.append("rm ").append(path).append('\n')
                     .append("write ").append(local).append(' ').append(path).append('\n')
                     .append("sif ").append(path).append(" mode 0100644\n");

@@ -1,0 +1,320 @@
+package io.piimage.rehearsal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.piimage.pipeline.Bake;
+import io.piimage.testing.CardSecretScan;
+import io.piimage.testing.DebianRootfs;
+import io.piimage.testing.ExternalTool;
+import io.piimage.testing.LanTimeServer;
+import io.piimage.testing.PackageMirror;
+import io.piimage.testing.QemuVm;
+import io.piimage.testing.StandInImage;
+import io.piimage.testing.VirtualSwitch;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rehearsal, second scenario, on the Raspberry Pi OS stand-in ({@link StandInBases#RASPIOS_TRIXIE}),
+ * with the plan's other endpoint mode, {@code vip-only}: a gateway, a control plane that holds the VIP
+ * itself, and a worker, powered on in a shuffled order with delays. Kubernetes comes from the
+ * rehearsal's pkgs.k8s.io ({@link KubernetesStandInRepo}: stand-in kubeadm, kubelet, kubectl, cri-tools
+ * and kubernetes-cni packages, HTTPS through a test CA only the stand-in bases trust, its Release.key
+ * fetched by the card as from pkgs.k8s.io), containerd and the rest from the mirror of Debian's .debs.
+ * The cards boot as a Pi's firmware would boot them: the kernel arguments are read from the card's
+ * cmdline.txt at every power-on, and the memory cgroup stays disabled until cmdline.txt enables it (a
+ * Raspberry Pi kernel's default), so the Kubernetes nodes go through the first boot's memory-cgroup
+ * reboot. The stand-in kubeadm runs kubeadm's preflight checks and, on the control plane, Debian's real
+ * etcd from the prebaked etcd CA; the stand-in kubelet refuses containerd without the systemd cgroup
+ * driver or without the pod network's plugins in its CNI directory.
+ *
+ * <p>Not rehearsed here (see the README): three control planes and their etcd joins, dedicated load
+ * balancers with Kubernetes nodes, the Ubuntu stand-in.
+ */
+@Tag("rehearsal")
+class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
+
+    /** Baked now: join certificates live 28 days, and the cards' clocks come from NTP (this machine's). */
+    static final Clock CLOCK = Clock.systemUTC();
+    static final Duration FIRST_BOOT = Duration.ofMinutes(Long.getLong("rehearsal.firstBootMinutes", 40));
+    /** Console lines that mean a node will never finish by itself: the test stops at the first one. */
+    static final Pattern FATAL = Pattern.compile(".*(to break ordering cycle|conffile prompt"
+            + "|dpkg was interrupted, you must manually run|kubelet-stand-in: refusing to start:.*"
+            + "|\\[ERROR [A-Za-z0-9-]+\\]:.*|memory cgroup is still disabled after a reboot.*).*");
+
+    static final String PLAN = """
+            apiVersion: piimage/v1
+            cluster: {name: rehearsal-k8s, kubernetesVersion: "1.31"}
+            endpoint: {vip: 10.78.0.240, loadBalancer: vip-only}
+            network: {subnet: 10.78.0.0/24, gateway: 10.78.0.1, interface: eth0}
+            os:
+              image: raspios-trixie
+              ntpServers: [10.0.2.123]
+              sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
+            nodes:
+              - {name: gw, role: gateway, address: 10.78.0.1, interface: eth0, uplink: eth1}
+              - {name: cp1, role: control-plane, address: 10.78.0.11}
+              - {name: w1, role: worker, address: 10.78.0.21}
+            """;
+
+    static final Map<String, String> MACS = Map.of("gw", "52:54:00:78:00:01", "cp1", "52:54:00:78:00:11",
+            "w1", "52:54:00:78:00:21");
+    static final String GW_UPLINK_MAC = "00:50:b6:78:00:02";
+    static final String HOME_TIME_SERVER = "10.0.2.123";
+    /** Where pkgs.k8s.io is on the home side (the stand-in internet's DNS answers with it). */
+    static final String PKGS_ADDRESS = "10.0.2.101";
+    /** Debian packages the stand-in Kubernetes packages depend on, besides the overlays' own. */
+    static final List<String> KUBERNETES_DEPENDENCIES = List.of("etcd-server", "iptables", "ethtool", "ebtables");
+
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path tmp;
+
+    private Path kernel;
+    private Path initrd;
+    private Path out;
+    private StandInImage.Image base;
+    private final Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
+    private final Map<String, Integer> boots = new TreeMap<>();
+    private final Map<String, Path> cards = new TreeMap<>();
+    /** The kernel arguments of each node's latest power-on (read while it was off). */
+    private final Map<String, String> lastArguments = new TreeMap<>();
+    private final List<QemuVm> all = new ArrayList<>();
+
+    @Test
+    void gatewayControlPlaneAndWorkerOnTheRaspiosStandInRebootForTheMemoryCgroupInstallFromPkgsK8sIoStandInAndFormACluster_kubeadmStandIn()
+            throws Exception {
+        long started = System.nanoTime();
+        for (String tool : List.of("qemu-system-x86_64", "socat", "mcopy", "debugfs", "apt-ftparchive", "gpg",
+                "dpkg-deb", "openssl")) {
+            ExternalTool.require(tool);
+        }
+        Path rootfs = DebianRootfs.cached(StandInBases.RASPIOS_TRIXIE);
+        List<String> packages = new ArrayList<>(Rehearsal.rolePackages());
+        packages.addAll(KUBERNETES_DEPENDENCIES);
+        PackageMirror mirror = PackageMirror.build(Files.createDirectories(tmp.resolve("mirror")), "trixie", rootfs,
+                packages);
+        KubernetesStandInRepo pkgs = KubernetesStandInRepo.build(Files.createDirectories(tmp.resolve("pkgs")), "1.31");
+        log(started, "mirror: " + mirror.debs().size() + " .debs; stand-in pkgs.k8s.io built");
+
+        // The stand-in base trusts the test CA (the bundle, the hashed name OpenSSL looks up, and the source
+        // update-ca-certificates rebuilds the bundle from), and the home side's DNS knows pkgs.k8s.io: the
+        // gateway's dnsmasq, which forwards the cluster's queries, reads it like the internet's answer.
+        String bundle = Files.readString(rootfs.resolve("etc/ssl/certs/ca-certificates.crt"));
+        Map<String, String> rootFiles = new TreeMap<>();
+        rootFiles.put("/etc/ssl/certs/ca-certificates.crt", bundle + pkgs.caPem());
+        rootFiles.put("/etc/ssl/certs/" + pkgs.caHashName(), pkgs.caPem());
+        rootFiles.put("/usr/local/share/ca-certificates/piimage-rehearsal-test-ca.crt", pkgs.caPem());
+        rootFiles.put("/etc/dnsmasq.d/rehearsal-internet-dns.conf", "# Rehearsal test hook (not part of any real card):"
+                + " the stand-in internet's DNS.\naddress=/" + KubernetesStandInRepo.HOST + "/" + PKGS_ADDRESS + "\n");
+        base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs, mirror.publicKey(), rootFiles);
+
+        Path plan = Files.writeString(tmp.resolve("rehearsal-k8s.yaml"), PLAN);
+        out = tmp.resolve("out");
+        Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
+        // The gateway's card is the bake's node image; the Kubernetes nodes' cards are seeded by hand, the
+        // stock image with the node's three files copied on (cmdline.txt as the image has it).
+        cards.put("gw", out.resolve("gw.img"));
+        for (String node : List.of("cp1", "w1")) {
+            cards.put(node, Rehearsal.cardByHand(base, out.resolve(node), tmp.resolve(node + "-by-hand.img")));
+        }
+        kernel = DebianRootfs.kernel(rootfs);
+        initrd = DebianRootfs.initrd(rootfs);
+        int mirrorPort = mirror.serve();
+        int pkgsPort = pkgs.serve();
+        log(started, "baked; serving the mirror and pkgs.k8s.io");
+
+        try (mirror; pkgs; VirtualSwitch lan = new VirtualSwitch(); VirtualSwitch home = new VirtualSwitch();
+             LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:78:01:23")) {
+            nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
+                    QemuVm.Nic.usbUplink("net=10.0.2.0/24"
+                            + ",guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort
+                            + ",guestfwd=tcp:" + PKGS_ADDRESS + ":443-cmd:socat - TCP:127.0.0.1:" + pkgsPort,
+                            GW_UPLINK_MAC, home)));
+            nics.put("cp1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("cp1"))));
+            nics.put("w1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("w1"))));
+
+            // Shuffled, with delays, never the gateway first: the others must wait for it and retry.
+            long seed = Rehearsal.seed();
+            List<String> order = Rehearsal.powerOnOrder(nics.keySet(), seed);
+            log(started, "power-on order " + order + " (seed " + seed + ", -Drehearsal.seed= repeats it)");
+
+            Map<String, QemuVm> vms = new LinkedHashMap<>();
+            try {
+                for (String node : order) {
+                    vms.put(node, powerOn(node));
+                    log(started, "powered on " + node + ": " + lastArguments.get(node));
+                    Thread.sleep(Rehearsal.powerOnDelayMillis(seed, node));
+                }
+                long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
+                List<String> waiting = new ArrayList<>(vms.keySet());
+                while (!waiting.isEmpty()) {
+                    for (String node : List.copyOf(waiting)) {
+                        QemuVm vm = vms.get(node);
+                        if (vm.console().contains("piimage-firstboot[" + node + "]: all phases done")) {
+                            waiting.remove(node);
+                            log(started, node + " done");
+                        } else if (!vm.running()) {
+                            // A reboot: QEMU runs with -no-reboot, and the "firmware" reads cmdline.txt again.
+                            assertThat(vm.console()).as("%s: QEMU exited without a reboot; console in %s", node, tmp)
+                                    .contains("reboot: Restarting system");
+                            vms.put(node, powerOn(node));
+                            log(started, node + " rebooted: " + lastArguments.get(node));
+                        }
+                    }
+                    assertNoneStuck(vms);
+                    assertThat(System.nanoTime()).as("%s not done within %s; consoles in %s", waiting, FIRST_BOOT, tmp)
+                            .isLessThan(deadline);
+                    Thread.sleep(1_000);
+                }
+
+                Map<String, String> consoles = new TreeMap<>();
+                for (String node : vms.keySet()) {
+                    StringBuilder text = new StringBuilder();
+                    for (QemuVm vm : all) {
+                        if (vm.name().startsWith(node + "-boot")) {
+                            text.append(vm.console());
+                        }
+                    }
+                    consoles.put(node, text.toString());
+                }
+                for (String node : List.of("cp1", "w1")) {
+                    String console = consoles.get(node);
+                    // The memory-cgroup reboot: cmdline.txt gained cgroup_enable=memory, the node rebooted once,
+                    // and came back with the memory cgroup.
+                    assertThat(console).as(node).contains("cmdline.txt: appended cgroup_enable=memory", "memory cgroup: enabled");
+                    assertThat(boots.get(node)).as("%s: boots", node).isEqualTo(2);
+                    assertThat(lastArguments.get(node)).as(node).contains("cgroup_enable=memory")
+                            .doesNotContain("cgroup_disable=memory");
+                    // pkgs.k8s.io's signing key over HTTPS, the stand-in packages installed, containerd set up
+                    // the way the stand-in kubelet accepts.
+                    assertThat(console).as(node).contains("pkgs.k8s.io signing key installed",
+                            "kubelet-stand-in: containerd: SystemdCgroup = true, CNI plugins in /opt/cni/bin",
+                            "[kubeadm-stand-in] [preflight] Running pre-flight checks");
+                    assertThat(console).as("%s: NTP before apt", node)
+                            .contains("the clock to be synchronised (NTP) before apt: ok");
+                }
+                assertThat(consoles.get("cp1")).contains("Your Kubernetes control-plane has initialized successfully!",
+                        "bootstrap token", "cni: flannel applied");
+                assertThat(consoles.get("w1")).contains("This node has joined the cluster");
+                assertThat(pkgs.requests()).anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/Release.key 200"))
+                        .anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/amd64/kubeadm_.* 200"));
+                assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
+
+                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+                    String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
+                    System.out.println(report);
+                    assertThat(report).as("%s: units in failed state", e.getKey()).doesNotContain("rehearsal-failed:");
+                    assertThat(report).as("%s: systemd-analyze verify of our units", e.getKey())
+                            .contains("rehearsal-verify-exit: 0").doesNotContain("rehearsal-cycle:");
+                }
+                // cp1 holds the VIP (vip-only: only a node whose apiserver is healthy may).
+                assertThat(Rehearsal.lastVrrpState(vms.get("cp1").console())).isEqualTo("MASTER");
+
+                for (QemuVm vm : vms.values()) {
+                    vm.powerOff(Duration.ofMinutes(5));
+                }
+            } finally {
+                for (QemuVm vm : all) {
+                    vm.close();
+                }
+            }
+        }
+        // What the control plane's apiserver stand-in recorded (read back from the powered-off card): both
+        // nodes registered, the worker with its own join certificate; the bootstrap token deleted; flannel.
+        String state = debugfsCat("cp1", "/var/lib/apiserver-stand-in/state.json");
+        assertThat(state).contains("\"registeredBy\": \"piimage:join:w1\"", "\"registeredBy\": \"kubernetes-super-admin\"",
+                "\"tokens\": []", "DaemonSet/kube-flannel-ds");
+        for (String node : List.of("gw", "cp1", "w1")) {
+            Map<String, byte[]> boot = Rehearsal.bootFiles(cards.get(node), base.bootOffset(),
+                    tmp.resolve("after-" + node));
+            assertThat(new String(boot.get("piimage-status.txt"), StandardCharsets.UTF_8)).as(node)
+                    .contains("node=" + node, "state=done");
+        }
+        // The boot partitions after the first boot: no private key, token or password left in any byte.
+        Map<String, List<String>> secrets = privateKeysAndTokens(Bake.defaultSecretsDir(plan));
+        for (String node : List.of("gw", "cp1", "w1")) {
+            Path img = cards.get(node);
+            assertThat(CardSecretScan.leftOvers(img, base.bootOffset(), base.rootOffset() - base.bootOffset(),
+                    base.rootOffset(), 0, secrets)).as("secrets left on %s's boot partition", node).isEmpty();
+        }
+        log(started, "rehearsal passed");
+    }
+
+    /** Powers a card on as a Pi's firmware would: kernel arguments from its cmdline.txt as it is now. */
+    private QemuVm powerOn(String node) throws IOException, InterruptedException {
+        int boot = boots.merge(node, 1, Integer::sum);
+        boolean controlPlane = node.startsWith("cp");
+        lastArguments.put(node, kernelArgumentsOf(node));
+        QemuVm vm = QemuVm.start(new QemuVm.Spec(node + "-boot" + boot, tmp, kernel, initrd, lastArguments.get(node),
+                cards.get(node), nics.get(node), false, controlPlane ? 2048 : 1024),
+                // kubeadm's preflight wants two CPUs on a control plane (a Pi has four).
+                controlPlane ? List.of("-smp", "2") : List.of());
+        all.add(vm);
+        return vm;
+    }
+
+    private String kernelArgumentsOf(String node) throws IOException {
+        return Rehearsal.piKernelArguments(Rehearsal.bootFiles(cards.get(node), base.bootOffset(),
+                Files.createTempDirectory(tmp, "cmdline-" + node)));
+    }
+
+    private String debugfsCat(String node, String path) {
+        return CardSecretScan.debugfs(cards.get(node) + "?offset=" + base.rootOffset(), "cat " + path);
+    }
+
+    /**
+     * The private sections of every key in the secrets directory, the bootstrap token and the VRRP
+     * password: none of them may stay on a boot partition after the first boot.
+     */
+    private static Map<String, List<String>> privateKeysAndTokens(Path secretsDir) throws IOException {
+        Map<String, List<String>> secrets = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(secretsDir)) {
+            for (Path key : files.filter(f -> Files.isRegularFile(f) && f.toString().endsWith(".key")
+                    || f.getFileName().toString().endsWith("_key")).toList()) {
+                List<String> body = Files.readAllLines(key).stream().filter(l -> !l.startsWith("-----") && l.length() > 40)
+                        .toList();
+                if (!body.isEmpty()) {
+                    secrets.put(secretsDir.relativize(key).toString(), body.subList(body.size() / 2, body.size() / 2 + 1));
+                }
+            }
+        }
+        for (String name : List.of("bootstrap-token", "vrrp-password")) {
+            Path file = secretsDir.resolve(name);
+            if (Files.isRegularFile(file)) {
+                secrets.put(name, List.of(Files.readString(file).strip()));
+            }
+        }
+        assertThat(secrets).as("secrets in %s", secretsDir).containsKey("bootstrap-token").hasSizeGreaterThan(5);
+        return secrets;
+    }
+
+    private void assertNoneStuck(Map<String, QemuVm> vms) throws IOException {
+        for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+            Matcher fatal = FATAL.matcher(e.getValue().console());
+            if (fatal.find()) {
+                fail(e.getKey() + " cannot finish: console says \"" + fatal.group().strip() + "\" (console in " + tmp + ")");
+            }
+        }
+    }
+
+    private static void log(long started, String what) {
+        System.out.printf("rehearsal +%ds: %s%n", (System.nanoTime() - started) / 1_000_000_000L, what);
+    }
+}
