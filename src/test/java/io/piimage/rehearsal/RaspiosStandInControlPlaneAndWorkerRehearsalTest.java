@@ -1,7 +1,6 @@
 package io.piimage.rehearsal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.piimage.pipeline.Bake;
 import io.piimage.testing.CardSecretScan;
@@ -23,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
@@ -144,8 +142,8 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
              LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:78:01:23")) {
             nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
                     QemuVm.Nic.usbUplink("net=10.0.2.0/24"
-                            + ",guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort
-                            + ",guestfwd=tcp:" + PKGS_ADDRESS + ":443-cmd:socat - TCP:127.0.0.1:" + pkgsPort,
+                            + Rehearsal.guestForward(StandInBases.MIRROR_ADDRESS, 80, mirrorPort)
+                            + Rehearsal.guestForward(PKGS_ADDRESS, 443, pkgsPort),
                             GW_UPLINK_MAC, home)));
             nics.put("cp1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("cp1"))));
             nics.put("w1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("w1"))));
@@ -178,7 +176,7 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
                             log(started, node + " rebooted: " + lastArguments.get(node));
                         }
                     }
-                    assertNoneStuck(vms);
+                    Rehearsal.assertNoneStuck(vms, FATAL, tmp);
                     assertThat(System.nanoTime()).as("%s not done within %s; consoles in %s", waiting, FIRST_BOOT, tmp)
                             .isLessThan(deadline);
                     Thread.sleep(1_000);
@@ -217,13 +215,7 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
                         .anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/amd64/kubeadm_.* 200"));
                 assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
 
-                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
-                    String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
-                    System.out.println(report);
-                    assertThat(report).as("%s: units in failed state", e.getKey()).doesNotContain("rehearsal-failed:");
-                    assertThat(report).as("%s: systemd-analyze verify of our units", e.getKey())
-                            .contains("rehearsal-verify-exit: 0").doesNotContain("rehearsal-cycle:");
-                }
+                Rehearsal.assertUnitsHealthy(vms);
                 // cp1 holds the VIP (vip-only: only a node whose apiserver is healthy may).
                 assertThat(Rehearsal.lastVrrpState(vms.get("cp1").console())).isEqualTo("MASTER");
 
@@ -303,15 +295,6 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
         }
         assertThat(secrets).as("secrets in %s", secretsDir).containsKey("bootstrap-token").hasSizeGreaterThan(5);
         return secrets;
-    }
-
-    private void assertNoneStuck(Map<String, QemuVm> vms) throws IOException {
-        for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
-            Matcher fatal = FATAL.matcher(e.getValue().console());
-            if (fatal.find()) {
-                fail(e.getKey() + " cannot finish: console says \"" + fatal.group().strip() + "\" (console in " + tmp + ")");
-            }
-        }
     }
 
     private static void log(long started, String what) {

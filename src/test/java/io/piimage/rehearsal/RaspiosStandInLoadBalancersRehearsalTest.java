@@ -1,7 +1,6 @@
 package io.piimage.rehearsal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.piimage.pipeline.Bake;
 import io.piimage.testing.CardSecretScan;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -126,8 +124,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
             // The home LAN: QEMU's user network (DHCP, the mirror forwarded to the test) and the time server.
             nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
-                    QemuVm.Nic.usbUplink("net=10.0.2.0/24,guestfwd=tcp:" + StandInBases.MIRROR_ADDRESS
-                            + ":80-cmd:socat - TCP:127.0.0.1:" + mirrorPort, GW_UPLINK_MAC, home)));
+                    QemuVm.Nic.usbUplink("net=10.0.2.0/24"
+                            + Rehearsal.guestForward(StandInBases.MIRROR_ADDRESS, 80, mirrorPort), GW_UPLINK_MAC, home)));
             nics.put("lb1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb1"))));
             nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
 
@@ -215,13 +213,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 }
                 assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
 
-                for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
-                    String report = Rehearsal.report(e.getValue(), Duration.ofMinutes(5));
-                    System.out.println(report);
-                    assertThat(report).as("%s: units in failed state", e.getKey()).doesNotContain("rehearsal-failed:");
-                    assertThat(report).as("%s: systemd-analyze verify of our units", e.getKey())
-                            .contains("rehearsal-verify-exit: 0").doesNotContain("rehearsal-cycle:");
-                }
+                Rehearsal.assertUnitsHealthy(vms);
 
                 // One VIP holder.
                 String s1 = Rehearsal.lastVrrpState(vms.get("lb1").console());
@@ -272,11 +264,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
     private void assertAllRunningAndNoneStuck(Map<String, QemuVm> vms) throws IOException {
         for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
             assertThat(e.getValue().running()).as("%s: QEMU exited; console in %s", e.getKey(), tmp).isTrue();
-            Matcher fatal = FATAL.matcher(e.getValue().console());
-            if (fatal.find()) {
-                fail(e.getKey() + " cannot finish: console says \"" + fatal.group().strip() + "\" (console in " + tmp + ")");
-            }
         }
+        Rehearsal.assertNoneStuck(vms, FATAL, tmp);
     }
 
     private static void log(long started, String what) {

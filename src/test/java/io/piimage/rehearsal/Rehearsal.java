@@ -1,6 +1,7 @@
 package io.piimage.rehearsal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
@@ -170,6 +171,36 @@ final class Rehearsal {
             last = m.group(1);
         }
         return last;
+    }
+
+    /**
+     * A user-network option forwarding the guest's TCP connections to {@code address:port} on the home
+     * side to {@code localPort} on this machine's 127.0.0.1 (a server the test runs).
+     */
+    static String guestForward(String address, int port, int localPort) {
+        return ",guestfwd=tcp:" + address + ":" + port + "-cmd:socat - TCP:127.0.0.1:" + localPort;
+    }
+
+    /** Fails at the first console showing a line that {@code fatal} matches: that node cannot finish. */
+    static void assertNoneStuck(Map<String, QemuVm> vms, Pattern fatal, Path consoles) throws IOException {
+        for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+            Matcher line = fatal.matcher(e.getValue().console());
+            if (line.find()) {
+                fail(e.getKey() + " cannot finish: console says \""
+                        + line.group().strip() + "\" (console in " + consoles + ")");
+            }
+        }
+    }
+
+    /** Each node's report (see {@link #report}): no unit in failed state, {@code systemd-analyze verify} clean. */
+    static void assertUnitsHealthy(Map<String, QemuVm> vms) throws IOException, InterruptedException {
+        for (Map.Entry<String, QemuVm> e : vms.entrySet()) {
+            String report = report(e.getValue(), Duration.ofMinutes(5));
+            System.out.println(report);
+            assertThat(report).as("%s: units in failed state", e.getKey()).doesNotContain("rehearsal-failed:");
+            assertThat(report).as("%s: systemd-analyze verify of our units", e.getKey())
+                    .contains("rehearsal-verify-exit: 0").doesNotContain("rehearsal-cycle:");
+        }
     }
 
     /** The test hook's report (StandInBases.REPORT_SCRIPT) from a console, the last one printed. */
