@@ -40,8 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.1) reach it only once the gateway routes for them. The control plane of the plan is never
  * powered on: the VIP comes up without it.
  *
- * <p>Faults: lb1 is reset (the reset button, no shutdown) as cloud-init's final stage starts on its first
- * boot, seconds after cloud-init wrote the node's files and before the first-boot unit has started;
+ * <p>Faults: lb1 is reset (the reset button, no shutdown) on its first boot after cloud-init wrote the
+ * node's files and before the first-boot runner flushed them (a test hook holds the runner's first start,
+ * {@link #LB1_HOLD});
  * lb2 loses power (its QEMU is killed) while it installs packages, and is powered on again. Both must
  * finish.
  */
@@ -84,6 +85,26 @@ class RaspiosStandInLoadBalancersRehearsalTest {
      */
     static final String HOME_TIME_SERVER = "10.0.2.123";
 
+    /**
+     * Rehearsal fault injection (not part of any real card): lb1's first-boot unit waits before its first
+     * run, so that the reset lands where a power cut hurts, after cloud-init wrote the node's files and
+     * recorded having written them and before the runner flushed them and recorded that. Without it the
+     * runner starts alongside cloud-init's final stage and the reset raced its record (a CI run lost).
+     */
+    static final String LB1_HOLD_PATH = "/etc/systemd/system/piimage-firstboot.service.d/rehearsal-hold.conf";
+    static final String LB1_HOLD = """
+            # Rehearsal fault injection (not part of any real card): hold lb1's first-boot runner before its
+            # first run, so that the test's reset lands before the runner records the files as on the card.
+            [Service]
+            ExecStartPre=/bin/sh -c 'if [ "$$(hostname)" = lb1 ] && [ ! -e /var/lib/piimage/seed-on-card ]; then echo "rehearsal-hold: lb1 first-boot unit held 30 s"; sleep 30; fi'
+            """;
+    /**
+     * How long after the hold the test resets lb1: past ext4's 5 s journal commit, so that cloud-init's
+     * record of having written the files (sem/config_write_files, from its init stage, before the hold)
+     * is on the card.
+     */
+    static final Duration JOURNAL_COMMITTED = Duration.ofSeconds(10);
+
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
 
@@ -102,7 +123,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 packages);
         log(started, "mirror of " + packages + " and their dependencies: " + mirror.debs().size() + " .debs");
         StandInImage.Image base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs,
-                mirror.publicKey());
+                mirror.publicKey(), Map.of(LB1_HOLD_PATH, LB1_HOLD));
 
         Path plan = Files.writeString(tmp.resolve("rehearsal.yaml"), PLAN);
         Path out = tmp.resolve("out");
@@ -146,21 +167,25 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                     Thread.sleep(Rehearsal.powerOnDelayMillis(seed, node));
                 }
 
-                // The faults, whichever comes first: lb1's reset button as cloud-init's final stage starts
-                // (its files written seconds before, the first-boot unit not started yet); lb2 loses power
-                // while it unpacks packages, and is powered on again.
-                Pattern finalStage = Pattern.compile("Cloud-init v\\. \\S+ running 'modules:final'");
+                // The faults, whichever comes first: lb1's reset button while its first-boot unit is held
+                // (cloud-init's files written, its record of them on the card, the runner's not); lb2 loses
+                // power while it unpacks packages, and is powered on again.
+                Pattern held = Pattern.compile("rehearsal-hold: lb1");
+                long heldSince = 0;
                 Pattern unpacking = Pattern.compile("Unpacking (keepalived|haproxy|curl|nftables|dnsmasq)");
                 boolean reset = false;
                 int resetAt = 0;
                 boolean cut = false;
                 long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
                 while (!reset || !cut) {
-                    if (!reset && finalStage.matcher(vms.get("lb1").console()).find()) {
+                    if (!reset && heldSince == 0 && held.matcher(vms.get("lb1").console()).find()) {
+                        heldSince = System.nanoTime();
+                    }
+                    if (!reset && heldSince != 0 && System.nanoTime() - heldSince > JOURNAL_COMMITTED.toNanos()) {
                         resetAt = vms.get("lb1").console().length();
                         vms.get("lb1").reset();
                         reset = true;
-                        log(started, "lb1 reset as cloud-init's final stage started");
+                        log(started, "lb1 reset while its first-boot unit was held");
                     }
                     if (!cut && unpacking.matcher(vms.get("lb2").console()).find()) {
                         vms.get("lb2").kill();
@@ -174,7 +199,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                         log(started, "lb2 powered on again");
                     }
                     assertAllRunningAndNoneStuck(vms);
-                    assertThat(System.nanoTime()).as("faults not injected within %s: lb1 never reached cloud-init's final stage"
+                    assertThat(System.nanoTime()).as("faults not injected within %s: lb1's first-boot unit never held"
                             + " (%s) or lb2 never unpacked a role package (%s); consoles in %s", FIRST_BOOT, !reset,
                             !cut, tmp).isLessThan(deadline);
                     Thread.sleep(500);
