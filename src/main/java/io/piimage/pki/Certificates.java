@@ -62,6 +62,12 @@ public final class Certificates {
     public static final String JOIN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
     /** A join certificate's CN: the node it is for, under a prefix no Kubernetes component gives meaning. */
     public static final String JOIN_CN_PREFIX = "piimage:join:";
+    /**
+     * A join certificate's key, whatever the cluster's {@code keyAlgorithm}: ECDSA P-256, as the kubelet
+     * gives its own client certificates. The key lives 28 days and only joins; RSA keys for every node
+     * were half of a first bake's key generation.
+     */
+    public static final KeyAlgorithm JOIN_KEY_ALGORITHM = KeyAlgorithm.ECDSA_P256;
 
     private Certificates() {
     }
@@ -149,10 +155,9 @@ public final class Certificates {
      * O {@link #JOIN_GROUP}, signed by the cluster CA. kubeadm join uses it from its discovery file for
      * discovery and the kubelet's TLS bootstrap, as it would a bootstrap token.
      */
-    public static KeyAndCertificate newJoinCertificate(KeyAndCertificate ca, String node, KeyAlgorithm algorithm, Instant now,
-            SecureRandom random) {
+    public static KeyAndCertificate newJoinCertificate(KeyAndCertificate ca, String node, Instant now, SecureRandom random) {
         return leaf(ca, JOIN_CN_PREFIX + node, List.of(JOIN_GROUP), List.of(), List.of(), false,
-                generateKeyPair(algorithm, random), algorithm, now, JOIN_VALIDITY, random);
+                generateKeyPair(JOIN_KEY_ALGORITHM, random), JOIN_KEY_ALGORITHM, now, JOIN_VALIDITY, random);
     }
 
     /** A serving (and peer) certificate with DNS and IP SANs: serverAuth + clientAuth, as etcd members need. */

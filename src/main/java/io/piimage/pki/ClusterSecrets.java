@@ -99,7 +99,7 @@ public record ClusterSecrets(
         }).toList();
         // One key per node: on a first bake these are most of the key generation, so they are made in parallel.
         Map<String, KeyAndCertificate> fresh = due.parallelStream().collect(java.util.stream.Collectors.toMap(
-                node -> node, node -> Certificates.newJoinCertificate(ca, node, keyAlgorithm, now, random)));
+                node -> node, node -> Certificates.newJoinCertificate(ca, node, now, random)));
         SortedMap<String, KeyAndCertificate> all = new TreeMap<>(joinCertificates);
         all.putAll(fresh);
         boolean changed = !fresh.isEmpty();

@@ -11,6 +11,6 @@ public record KeyAndCertificate(X509Certificate certificate, PrivateKey privateK
     }
 
     public String privateKeyPem() {
-        return Pem.privateKey(privateKey);
+        return Pem.privateKey(privateKey, certificate.getPublicKey());
     }
 }

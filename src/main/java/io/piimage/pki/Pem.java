@@ -17,6 +17,7 @@ import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.sec.ECPrivateKey;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 
 /**
@@ -38,6 +39,15 @@ public final class Pem {
     }
 
     public static String privateKey(PrivateKey key) {
+        return privateKey(key, null);
+    }
+
+    /**
+     * Like {@link #privateKey(PrivateKey)}; an EC key also carries {@code publicKey} (SEC1's optional
+     * public key field, which openssl writes too), so that reading it back needs no curve arithmetic to
+     * tell which certificate it belongs to.
+     */
+    public static String privateKey(PrivateKey key, PublicKey publicKey) {
         PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
         ASN1ObjectIdentifier algorithm = info.getPrivateKeyAlgorithm().getAlgorithm();
         try {
@@ -49,16 +59,35 @@ public final class Pem {
                 ECPrivateKey sec1 = ECPrivateKey.getInstance(info.parsePrivateKey());
                 ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
                 int orderBits = ((java.security.interfaces.ECPrivateKey) key).getParams().getOrder().bitLength();
-                ECPrivateKey withCurve = sec1.getPublicKey() == null
+                byte[] point = sec1.getPublicKey() != null ? sec1.getPublicKey().getOctets()
+                        : publicKey != null ? publicKeyBits(publicKey) : null;
+                ECPrivateKey withCurve = point == null
                         ? new ECPrivateKey(orderBits, sec1.getKey(), curve)
-                        : new ECPrivateKey(orderBits, sec1.getKey(), new org.bouncycastle.asn1.DERBitString(
-                                sec1.getPublicKey().getOctets()), curve);
+                        : new ECPrivateKey(orderBits, sec1.getKey(), new org.bouncycastle.asn1.DERBitString(point), curve);
                 return encode("EC PRIVATE KEY", withCurve.getEncoded());
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode private key", e);
         }
         throw new IllegalArgumentException("unsupported key algorithm " + key.getAlgorithm());
+    }
+
+    /** The key bits of a public key's SubjectPublicKeyInfo (for EC, the encoded point). */
+    static byte[] publicKeyBits(PublicKey key) {
+        return SubjectPublicKeyInfo.getInstance(key.getEncoded()).getPublicKeyData().getOctets();
+    }
+
+    /** The public key an "EC PRIVATE KEY" block carries beside its private scalar, or null (none, or another type). */
+    static byte[] embeddedPublicKeyBits(String pem) {
+        try {
+            if (!"EC PRIVATE KEY".equals(blockType(pem))) {
+                return null;
+            }
+            ECPrivateKey sec1 = ECPrivateKey.getInstance(decode(pem, "EC PRIVATE KEY"));
+            return sec1.getPublicKey() == null ? null : sec1.getPublicKey().getOctets();
+        } catch (IllegalArgumentException e) {
+            return null; // not SEC1: readPrivateKey says what is wrong with it
+        }
     }
 
     public static String publicKey(PublicKey key) {

@@ -192,7 +192,8 @@ public final class SecretsStore {
             if (!Files.isRegularFile(dir.resolve(name + ".crt")) || !Files.isRegularFile(dir.resolve(name + ".key"))) {
                 continue; // an interrupted first issue: the next bake issues it again
             }
-            KeyAndCertificate join = pair(dir, name, algorithm);
+            // The cluster's algorithm: join certificates made before they were always ECDSA P-256.
+            KeyAndCertificate join = pair(dir, name, java.util.EnumSet.of(Certificates.JOIN_KEY_ALGORITHM, algorithm));
             verifyIssuer(join, ca, name + ".crt", "ca.crt");
             all.put(node, join);
         }
@@ -242,6 +243,10 @@ public final class SecretsStore {
     }
 
     private static KeyAndCertificate pair(Path dir, String name, KeyAlgorithm algorithm) throws SecretsException {
+        return pair(dir, name, java.util.Set.of(algorithm));
+    }
+
+    private static KeyAndCertificate pair(Path dir, String name, java.util.Set<KeyAlgorithm> algorithms) throws SecretsException {
         X509Certificate certificate;
         PrivateKey key;
         try {
@@ -249,16 +254,24 @@ public final class SecretsStore {
         } catch (IllegalArgumentException e) {
             throw new SecretsException(name + ".crt: " + e.getMessage(), e);
         }
+        String keyPem = read(dir, name + ".key");
         try {
-            key = Pem.readPrivateKey(read(dir, name + ".key"));
+            key = Pem.readPrivateKey(keyPem);
         } catch (IllegalArgumentException e) {
             throw new SecretsException(name + ".key: " + e.getMessage(), e);
         }
-        if (Certificates.algorithmOf(certificate.getPublicKey()) != algorithm) {
-            throw new SecretsException(name + ".crt holds a " + Certificates.algorithmOf(certificate.getPublicKey())
-                    + " key, not " + algorithm);
+        KeyAlgorithm held = Certificates.algorithmOf(certificate.getPublicKey());
+        if (!algorithms.contains(held)) {
+            throw new SecretsException(name + ".crt holds a " + held + " key, not "
+                    + algorithms.stream().map(String::valueOf).sorted().collect(java.util.stream.Collectors.joining(" or ")));
         }
-        if (!Certificates.matches(certificate, key)) {
+        // An EC key file written by piimage names its public key: comparing that with the certificate's
+        // tells a mixed-up pair as well, without a signature made cold on every re-bake.
+        byte[] embedded = Pem.embeddedPublicKeyBits(keyPem);
+        boolean belongs = embedded != null
+                ? java.util.Arrays.equals(embedded, Pem.publicKeyBits(certificate.getPublicKey()))
+                : Certificates.matches(certificate, key);
+        if (!belongs) {
             throw new SecretsException(name + ".key does not belong to " + name + ".crt");
         }
         return new KeyAndCertificate(certificate, key);

@@ -1,6 +1,7 @@
 package io.piimage.pki;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.ExternalTool.ProcessResult;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Each Kubernetes node's join certificate, checked with openssl and kubectl: signed by the cluster CA
  * of the secrets directory, for client authentication only, CN piimage:join:NODE and O the group kubeadm
  * binds its join RBAC to, valid 28 days from the bake (backdated 5 minutes), kept in the secrets
- * directory and re-issued by a bake once less than 21 days are left.
+ * directory and re-issued by a bake once less than 21 days are left. Its key is ECDSA P-256 whatever the
+ * cluster's key algorithm.
  */
 class JoinCertificateRealToolsTest {
 
@@ -114,6 +116,56 @@ class JoinCertificateRealToolsTest {
             list.map(p -> p.getFileName().toString()).sorted().forEach(left::add);
         }
         assertThat(left).containsExactly("w1.crt", "w1.key", "w2.crt", "w2.key");
+    }
+
+    @Test
+    void onAnRsaClusterAJoinKeyIsEcdsaP256NamingItsPublicKeyAndAnOlderRsaJoinCertificateStaysUntilDue() throws Exception {
+        String openssl = ExternalTool.require("openssl").toString();
+        Path store = dir.resolve("s");
+        ClusterSecrets secrets = ClusterSecrets.generate(KeyAlgorithm.RSA_2048, BAKE, new SecureRandom());
+        // w2's certificate as bakes made them before join keys were ECDSA: an RSA key, like the CA's.
+        KeyAndCertificate olderRsa = Certificates.newClientCertificate(secrets.ca(), Certificates.JOIN_CN_PREFIX + "w2",
+                List.of(Certificates.JOIN_GROUP), KeyAlgorithm.RSA_2048, BAKE, new SecureRandom());
+        SecretsStore.write(secrets.withJoinCertificatesFor(List.of("w1", "w3"), BAKE, new SecureRandom()), store);
+        Files.writeString(store.resolve("join/w2.crt"), olderRsa.certificatePem());
+        Files.writeString(store.resolve("join/w2.key"), olderRsa.privateKeyPem());
+
+        String key = run(openssl, "pkey", "-noout", "-text", "-in", store.resolve("join/w1.key").toString()).stdout();
+        assertThat(key).contains("ASN1 OID: prime256v1", "pub:");
+        assertThat(Files.readString(store.resolve("join/w1.key"))).startsWith("-----BEGIN EC PRIVATE KEY-----");
+        ProcessResult ok = verify(store.resolve("join/w1.crt"), BAKE);
+        assertThat(ok.exitCode()).as("an ECDSA join certificate from the RSA cluster CA: " + ok.output()).isZero();
+        assertThat(run(openssl, "x509", "-noout", "-text", "-in", store.resolve("join/w1.crt").toString()).stdout())
+                .contains("Signature Algorithm: sha256WithRSAEncryption", "Public Key Algorithm: id-ecPublicKey")
+                .doesNotContain("Key Encipherment");
+
+        ClusterSecrets loaded = SecretsStore.load(store, KeyAlgorithm.RSA_2048);
+        assertThat(loaded.joinCertificates()).containsOnlyKeys("w1", "w2", "w3");
+        assertThat(loaded.joinCertificates().get("w2").privateKey().getAlgorithm()).isEqualTo("RSA");
+        assertThat(loaded.withJoinCertificatesFor(List.of("w1", "w2", "w3"), BAKE, new SecureRandom())).isSameAs(loaded);
+
+        // A mixed-up pair is refused, whether the key file names its public key (piimage's) or not (openssl's
+        // -no_public, or any writer that leaves the optional field out).
+        String w3Key = Files.readString(store.resolve("join/w3.key"));
+        Files.writeString(store.resolve("join/w1.key"), w3Key);
+        assertThatThrownBy(() -> SecretsStore.load(store, KeyAlgorithm.RSA_2048))
+                .hasMessageContaining("join/w1.key does not belong to join/w1.crt");
+        Files.writeString(store.resolve("join/w1.key"), noPublicKey(openssl, w3Key));
+        assertThat(Pem.embeddedPublicKeyBits(Files.readString(store.resolve("join/w1.key")))).isNull();
+        assertThatThrownBy(() -> SecretsStore.load(store, KeyAlgorithm.RSA_2048))
+                .hasMessageContaining("join/w1.key does not belong to join/w1.crt");
+        // Without the public key, the right key is still recognised (by a signature).
+        Files.writeString(store.resolve("join/w1.key"), noPublicKey(openssl, loaded.joinCertificates().get("w1").privateKeyPem()));
+        assertThat(SecretsStore.load(store, KeyAlgorithm.RSA_2048).joinCertificates().get("w1").certificate())
+                .isEqualTo(loaded.joinCertificates().get("w1").certificate());
+    }
+
+    /** The key rewritten by {@code openssl ec -no_public}: SEC1 without its optional public key. */
+    String noPublicKey(String openssl, String pem) throws Exception {
+        Path in = Files.writeString(dir.resolve("with-public.key"), pem);
+        ProcessResult result = run(openssl, "ec", "-no_public", "-in", in.toString());
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        return result.stdout();
     }
 
     @Test
