@@ -41,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * powered on: the VIP comes up without it.
  *
  * <p>Faults: lb1 is reset (the reset button, no shutdown) on its first boot after cloud-init wrote the
- * node's files and before the first-boot runner flushed them (a test hook holds the runner's first start,
- * {@link #LB1_HOLD});
+ * node's files and before the first-boot runner flushed them (a test hook holds the runner's first start
+ * until then, {@link #LB1_HOLD});
  * lb2 loses power (its QEMU is killed) while it installs packages, and is powered on again. Both must
  * finish.
  */
@@ -86,24 +86,21 @@ class RaspiosStandInLoadBalancersRehearsalTest {
     static final String HOME_TIME_SERVER = "10.0.2.123";
 
     /**
-     * Rehearsal fault injection (not part of any real card): lb1's first-boot unit waits before its first
-     * run, so that the reset lands where a power cut hurts, after cloud-init wrote the node's files and
-     * recorded having written them and before the runner flushed them and recorded that. Without it the
-     * runner starts alongside cloud-init's final stage and the reset raced its record (a CI run lost).
+     * Rehearsal fault injection (not part of any real card): on lb1's first boot, the first-boot unit
+     * flushes the card (so cloud-init's record of having written the node's files, sem/config_write_files,
+     * is on it), says so and waits, before the runner has flushed and recorded them itself, until the
+     * test presses reset. Two earlier forms lost CI runs: a reset as cloud-init's final stage started
+     * raced the runner, which starts beside it, and a 30 s hold with a reset 10 s in was outlasted by the
+     * test's own latency on a loaded machine (the runner had recorded the files before the reset came).
+     * The marker is flushed with the rest, so the boot after the reset is not held.
      */
     static final String LB1_HOLD_PATH = "/etc/systemd/system/piimage-firstboot.service.d/rehearsal-hold.conf";
     static final String LB1_HOLD = """
-            # Rehearsal fault injection (not part of any real card): hold lb1's first-boot runner before its
-            # first run, so that the test's reset lands before the runner records the files as on the card.
+            # Rehearsal fault injection (not part of any real card): on lb1's first boot, flush the card and
+            # hold the first-boot runner until the test presses reset (at most 10 minutes).
             [Service]
-            ExecStartPre=/bin/sh -c 'if [ "$$(hostname)" = lb1 ] && [ ! -e /var/lib/piimage/seed-on-card ]; then echo "rehearsal-hold: lb1 first-boot unit held 30 s"; sleep 30; fi'
+            ExecStartPre=/bin/sh -c 'if [ "$$(hostname)" = lb1 ] && [ ! -e /var/lib/rehearsal-held ]; then touch /var/lib/rehearsal-held; sync; echo "rehearsal-hold: lb1 flushed, first-boot unit held for the reset"; sleep 600; fi'
             """;
-    /**
-     * How long after the hold the test resets lb1: past ext4's 5 s journal commit, so that cloud-init's
-     * record of having written the files (sem/config_write_files, from its init stage, before the hold)
-     * is on the card.
-     */
-    static final Duration JOURNAL_COMMITTED = Duration.ofSeconds(10);
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
@@ -170,18 +167,14 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 // The faults, whichever comes first: lb1's reset button while its first-boot unit is held
                 // (cloud-init's files written, its record of them on the card, the runner's not); lb2 loses
                 // power while it unpacks packages, and is powered on again.
-                Pattern held = Pattern.compile("rehearsal-hold: lb1");
-                long heldSince = 0;
+                Pattern held = Pattern.compile("rehearsal-hold: lb1 flushed");
                 Pattern unpacking = Pattern.compile("Unpacking (keepalived|haproxy|curl|nftables|dnsmasq)");
                 boolean reset = false;
                 int resetAt = 0;
                 boolean cut = false;
                 long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
                 while (!reset || !cut) {
-                    if (!reset && heldSince == 0 && held.matcher(vms.get("lb1").console()).find()) {
-                        heldSince = System.nanoTime();
-                    }
-                    if (!reset && heldSince != 0 && System.nanoTime() - heldSince > JOURNAL_COMMITTED.toNanos()) {
+                    if (!reset && held.matcher(vms.get("lb1").console()).find()) {
                         resetAt = vms.get("lb1").console().length();
                         vms.get("lb1").reset();
                         reset = true;
@@ -222,6 +215,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 // After the reset, the first-boot unit ran by itself, with no ordering cycle; cloud-init wrote
                 // the node's files again, since nothing had recorded them as on the card.
                 assertThat(lb1.console()).doesNotContain("to break ordering cycle");
+                assertThat(lb1.console().substring(0, resetAt)).as("the reset came before the runner recorded the files")
+                        .doesNotContain("cloud-init's files are on the card");
                 assertThat(lb1.console().substring(resetAt))
                         .contains("piimage: no record that this node's files reached the card; cloud-init writes them again");
                 // Every node had its clock from the home LAN's time server before apt (not the bounded
