@@ -192,7 +192,7 @@ public final class SecretsStore {
             if (!Files.isRegularFile(dir.resolve(name + ".crt")) || !Files.isRegularFile(dir.resolve(name + ".key"))) {
                 continue; // an interrupted first issue: the next bake issues it again
             }
-            // The cluster's algorithm: join certificates made before they were always ECDSA P-256.
+            // ECDSA P-256, or the cluster's algorithm: join certificates made before they were always ECDSA had that.
             KeyAndCertificate join = pair(dir, name, java.util.EnumSet.of(Certificates.JOIN_KEY_ALGORITHM, algorithm));
             verifyIssuer(join, ca, name + ".crt", "ca.crt");
             all.put(node, join);
