@@ -127,6 +127,27 @@ class PreparePhasesTest {
     }
 
     @Test
+    void aTimeServiceInBackOffIsRestartedWhilePrepareWaitsForTheClock() throws Exception {
+        // A control plane powered on before the gateway routes: timesyncd's first request goes unanswered
+        // and it backs off for minutes (the rehearsal's first control plane waited 8.5 of 10-prepare's 10
+        // minutes). The wait restarts it every PIIMAGE_NTP_NUDGE seconds, as 15-packages' wait does.
+        Path root = node(Files.readString(Project.example("makina.yaml")), "worker1");
+        onlyUpTo(root, "10-prepare");
+        Files.writeString(root.resolve("sys/fs/cgroup/cgroup.controllers"), "cpuset cpu io memory pids\n");
+        Files.writeString(root.resolve("etc/piimage/kubernetes.env"), "PIIMAGE_CLOCK_WAIT=30\nPIIMAGE_NTP_NUDGE=0\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        BakedNodes.write(root, "stand-in/ntp-unsynchronised-calls", "4\n");
+
+        ProcessResult result = run(root);
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.stderr()).contains("no NTP answer yet; restarting systemd-timesyncd so that it asks again now",
+                "the clock to be synchronised (NTP): ok");
+        assertThat(calls(root).lines()).filteredOn(l -> l.equals("systemctl restart systemd-timesyncd.service"))
+                .hasSizeBetween(1, 3);
+        assertThat(root.resolve("var/lib/piimage/phases/10-prepare.done")).exists();
+    }
+
+    @Test
     void anUnsynchronisedClockIsWaitedForBoundedThenReported() throws Exception {
         Path root = node(Files.readString(Project.example("makina.yaml")), "worker1");
         onlyUpTo(root, "10-prepare");

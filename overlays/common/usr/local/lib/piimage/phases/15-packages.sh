@@ -22,7 +22,7 @@ phase_packages() {
     log "packages: ${packages[*]} already installed"
     return 0
   fi
-  if ! wait_until "${PIIMAGE_CLOCK_WAIT:-600}" "the clock to be synchronised (NTP) before apt" ntp_synchronised; then
+  if ! wait_until "${PIIMAGE_CLOCK_WAIT:-600}" "the clock to be synchronised (NTP) before apt" clock_synchronised; then
     # apt may still work (a fake-hwclock time close enough); its own retries cover the rest. The
     # runner reports PIIMAGE_ERROR if a later step fails: that is not this wait.
     # shellcheck disable=SC2034
@@ -37,26 +37,3 @@ installed() {
   [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
 }
 
-ntp_synchronised() {
-  [[ "$(timedatectl show --property=NTPSynchronized --value 2>/dev/null)" == yes ]] && return 0
-  nudge_time_sync
-  return 1
-}
-
-# systemd-timesyncd backs off (to minutes) after its server did not answer, e.g. while the gateway
-# did not route yet; a restart every PIIMAGE_NTP_NUDGE seconds has it ask again soon after the way
-# out is there, instead of at the end of its back-off.
-NTP_NUDGE_AT=""
-nudge_time_sync() {
-  local every="${PIIMAGE_NTP_NUDGE:-60}"
-  if [[ -z "$NTP_NUDGE_AT" ]]; then
-    NTP_NUDGE_AT=$((SECONDS + every))
-    return 0
-  fi
-  ((SECONDS >= NTP_NUDGE_AT)) || return 0
-  NTP_NUDGE_AT=$((SECONDS + every))
-  if systemctl is-active --quiet systemd-timesyncd.service 2>/dev/null; then
-    log "packages: no NTP answer yet; restarting systemd-timesyncd so that it asks again now"
-    systemctl restart systemd-timesyncd.service || true
-  fi
-}

@@ -141,6 +141,3 @@ board_model() {
   echo "$key"
 }
 
-clock_synchronised() {
-  [[ "$(timedatectl show --property=NTPSynchronized --value 2>/dev/null)" == yes ]]
-}
