@@ -10,14 +10,19 @@
       match:
         name: "enx*"
       set-name: ${name}
+      # On the first boot it is still enx<MAC> until 05-interfaces applies the rename, after
+      # network-online: waiting for ${name} there failed systemd-networkd-wait-online after 2 min.
+      # 05-interfaces waits for the adapter instead (and 30-gateway for the uplink's address).
+      optional: true
 </#if>
 </#macro>
 network:
   version: 2
   ethernets:
 <#if node.role.key() == "gateway">
-    # Home-LAN side: address, route and DNS from the home router's DHCP. Not optional: the gateway
-    # serves the cluster only once it has its uplink (network-online waits for it).
+    # Home-LAN side: address, route and DNS from the home router's DHCP. The gateway serves the
+    # cluster only once it has its uplink: network-online waits for it (unless it is a USB adapter
+    # renamed on the first boot, see below), and 30-gateway waits for its address either way.
 <@ethernet node.uplink/>
       dhcp4: true
     # Cluster side: this Pi is the cluster's default gateway.
