@@ -45,6 +45,33 @@ final class KubernetesStandInRepo implements AutoCloseable {
     static final String HOST = "pkgs.k8s.io";
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
     private static final String K8S_VERSION = "1.31.4-1.1";
+    /** Where a stand-in base names the node whose power the test cuts in kubelet's preinst ({@link #POWER_CUT_HOOK}). */
+    static final String POWER_CUT_NODE_PATH = "/etc/rehearsal/power-cut-during-kubernetes-unpack";
+    /** The console line that says the node is held there, waiting for the test to cut its power. */
+    static final String POWER_CUT_READY = "rehearsal-power-cut: dpkg is held in kubelet's preinst";
+
+    /**
+     * Rehearsal fault injection in the stand-in kubelet's preinst (not in pkgs.k8s.io's kubelet, nor on
+     * any card): on the node named by {@link #POWER_CUT_NODE_PATH}, the first time only, it flushes the
+     * card, says so straight on the serial console (journald's copy lags minutes behind under load) and
+     * waits for the test to cut the power. dpkg is then in the middle of the Kubernetes packages: the
+     * ones before kubelet unpacked and not configured, kubelet's own unpack begun.
+     */
+    static final String POWER_CUT_HOOK = """
+            #!/bin/sh
+            set -e
+            node_file=%s
+            if [ -s "$node_file" ] && [ "$(hostname)" = "$(cat "$node_file")" ] && [ ! -e /var/lib/rehearsal-power-cut ]; then
+              touch /var/lib/rehearsal-power-cut
+              sync
+              echo "%s on $(hostname); cut the power now" >/dev/ttyS0
+              sleep 600
+            fi
+            """.formatted(POWER_CUT_NODE_PATH, POWER_CUT_READY);
+
+    /** Debian packages the stand-in Kubernetes packages depend on, besides the overlays' own: the mirror needs them. */
+    static final List<String> DEBIAN_DEPENDENCIES = List.of("etcd-server", "etcd-client", "iptables", "ethtool",
+            "ebtables");
 
     private final Path repo;
     private final String path;
@@ -74,23 +101,25 @@ final class KubernetesStandInRepo implements AutoCloseable {
         for (String plugin : List.of("bridge", "host-local", "loopback", "portmap", "bandwidth", "firewall", "tuning")) {
             cni.put("opt/cni/bin/" + plugin, "cni-plugin");
         }
-        deb(build, debs, scripts, "kubernetes-cni", "1.5.1-1.1", "", cni, null);
-        deb(build, debs, scripts, "cri-tools", "1.31.1-1.1", "", Map.of("usr/bin/crictl", "crictl"), null);
-        deb(build, debs, scripts, "kubectl", K8S_VERSION, "python3-yaml", Map.of("usr/bin/kubectl", "kubectl"), null);
+        deb(build, debs, scripts, "kubernetes-cni", "1.5.1-1.1", "", cni, Map.of());
+        deb(build, debs, scripts, "cri-tools", "1.31.1-1.1", "", Map.of("usr/bin/crictl", "crictl"), Map.of());
+        deb(build, debs, scripts, "kubectl", K8S_VERSION, "python3-yaml", Map.of("usr/bin/kubectl", "kubectl"), Map.of());
         deb(build, debs, scripts, "kubelet", K8S_VERSION,
                 "iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), iproute2, socat, util-linux, mount, ethtool, ebtables,"
                         + " conntrack, python3-yaml",
-                Map.of("usr/bin/kubelet", "kubelet", "usr/lib/systemd/system/kubelet.service", "kubelet.service"), null);
+                Map.of("usr/bin/kubelet", "kubelet", "usr/lib/systemd/system/kubelet.service", "kubelet.service"),
+                Map.of("preinst", POWER_CUT_HOOK));
         // The stand-in's own needs on top of the real kubeadm's (cri-tools, kubernetes-cni): etcd runs from
-        // Debian's etcd-server instead of an image; its own etcd.service is not the cluster's.
+        // Debian's etcd-server instead of an image (its own etcd.service is not the cluster's), and a
+        // control-plane join adds its member with Debian's etcdctl where kubeadm has etcd's Go client.
         deb(build, debs, scripts, "kubeadm", K8S_VERSION,
-                "cri-tools (>= 1.30.0), kubernetes-cni (>= 1.2.0), etcd-server, openssl, python3-yaml, curl",
+                "cri-tools (>= 1.30.0), kubernetes-cni (>= 1.2.0), etcd-server, etcd-client, openssl, python3-yaml, curl",
                 Map.of("usr/bin/kubeadm", "kubeadm", "usr/lib/kubeadm-stand-in/apiserver.py", "apiserver.py",
                         "usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", "10-kubeadm.conf"),
                 // Debian's etcd.service started with the package and wrote /var/lib/etcd/default, which
                 // kubeadm's preflight (DirAvailable--var-lib-etcd) rightly refuses: not a card's doing.
-                "#!/bin/sh\nset -e\nsystemctl disable --now etcd.service >/dev/null 2>&1 || true\n"
-                        + "rm -rf /var/lib/etcd/default\n");
+                Map.of("postinst", "#!/bin/sh\nset -e\nsystemctl disable --now etcd.service >/dev/null 2>&1 || true\n"
+                        + "rm -rf /var/lib/etcd/default\n"));
 
         ProcessResult packages = ExternalTool.run(TIMEOUT, List.of("apt-ftparchive", "packages", "amd64"), repo);
         check(packages, "apt-ftparchive packages");
@@ -124,7 +153,7 @@ final class KubernetesStandInRepo implements AutoCloseable {
     }
 
     private static void deb(Path build, Path debs, Path scripts, String name, String version, String depends,
-                            Map<String, String> files, String postinst) throws IOException {
+                            Map<String, String> files, Map<String, String> maintainerScripts) throws IOException {
         Path root = build.resolve(name);
         Files.createDirectories(root.resolve("DEBIAN"));
         StringBuilder control = new StringBuilder()
@@ -138,8 +167,8 @@ final class KubernetesStandInRepo implements AutoCloseable {
                 .append("Description: rehearsal stand-in for pkgs.k8s.io's ").append(name).append('\n')
                 .append(" Not Kubernetes: a script that checks what the real one would need (piimage's tests).\n");
         Files.writeString(root.resolve("DEBIAN/control"), control);
-        if (postinst != null) {
-            Path script = Files.writeString(root.resolve("DEBIAN/postinst"), postinst);
+        for (Map.Entry<String, String> m : maintainerScripts.entrySet()) {
+            Path script = Files.writeString(root.resolve("DEBIAN/" + m.getKey()), m.getValue());
             script.toFile().setExecutable(true, false);
         }
         for (Map.Entry<String, String> f : files.entrySet()) {

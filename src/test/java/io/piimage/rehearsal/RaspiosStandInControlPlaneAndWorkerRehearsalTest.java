@@ -11,19 +11,15 @@ import io.piimage.testing.PackageMirror;
 import io.piimage.testing.QemuVm;
 import io.piimage.testing.StandInImage;
 import io.piimage.testing.VirtualSwitch;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -43,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * etcd from the prebaked etcd CA; the stand-in kubelet refuses containerd without the systemd cgroup
  * driver or without the pod network's plugins in its CNI directory.
  *
- * <p>Not rehearsed here (see the README): three control planes and their etcd joins, dedicated load
- * balancers with Kubernetes nodes, the Ubuntu stand-in.
+ * <p>Three control planes and their etcd joins, and the Ubuntu stand-in, are the third scenario's
+ * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); dedicated load balancers in front of
+ * Kubernetes nodes are not rehearsed (see the README).
  */
 @Tag("rehearsal")
 class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
@@ -78,22 +75,12 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
     static final String HOME_TIME_SERVER = "10.0.2.123";
     /** Where pkgs.k8s.io is on the home side (the stand-in internet's DNS answers with it). */
     static final String PKGS_ADDRESS = "10.0.2.101";
-    /** Debian packages the stand-in Kubernetes packages depend on, besides the overlays' own. */
-    static final List<String> KUBERNETES_DEPENDENCIES = List.of("etcd-server", "iptables", "ethtool", "ebtables");
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
 
-    private Path kernel;
-    private Path initrd;
-    private Path out;
     private StandInImage.Image base;
-    private final Map<String, List<QemuVm.Nic>> nics = new LinkedHashMap<>();
-    private final Map<String, Integer> boots = new TreeMap<>();
-    private final Map<String, Path> cards = new TreeMap<>();
-    /** The kernel arguments of each node's latest power-on (read while it was off). */
-    private final Map<String, String> lastArguments = new TreeMap<>();
-    private final List<QemuVm> all = new ArrayList<>();
+    private Path out;
 
     @Test
     void gatewayControlPlaneAndWorkerOnTheRaspiosStandInRebootForTheMemoryCgroupInstallFromPkgsK8sIoStandInAndFormACluster_kubeadmStandIn()
@@ -105,132 +92,79 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
         }
         Path rootfs = DebianRootfs.cached(StandInBases.RASPIOS_TRIXIE);
         List<String> packages = new ArrayList<>(Rehearsal.rolePackages());
-        packages.addAll(KUBERNETES_DEPENDENCIES);
+        packages.addAll(KubernetesStandInRepo.DEBIAN_DEPENDENCIES);
         PackageMirror mirror = PackageMirror.build(Files.createDirectories(tmp.resolve("mirror")), "trixie", rootfs,
                 packages);
         KubernetesStandInRepo pkgs = KubernetesStandInRepo.build(Files.createDirectories(tmp.resolve("pkgs")), "1.31");
         log(started, "mirror: " + mirror.debs().size() + " .debs; stand-in pkgs.k8s.io built");
 
-        // The stand-in base trusts the test CA (the bundle, the hashed name OpenSSL looks up, and the source
-        // update-ca-certificates rebuilds the bundle from), and the home side's DNS knows pkgs.k8s.io: the
-        // gateway's dnsmasq, which forwards the cluster's queries, reads it like the internet's answer.
-        String bundle = Files.readString(rootfs.resolve("etc/ssl/certs/ca-certificates.crt"));
-        Map<String, String> rootFiles = new TreeMap<>();
-        rootFiles.put("/etc/ssl/certs/ca-certificates.crt", bundle + pkgs.caPem());
-        rootFiles.put("/etc/ssl/certs/" + pkgs.caHashName(), pkgs.caPem());
-        rootFiles.put("/usr/local/share/ca-certificates/piimage-rehearsal-test-ca.crt", pkgs.caPem());
-        rootFiles.put("/etc/dnsmasq.d/rehearsal-internet-dns.conf", "# Rehearsal test hook (not part of any real card):"
-                + " the stand-in internet's DNS.\naddress=/" + KubernetesStandInRepo.HOST + "/" + PKGS_ADDRESS + "\n");
-        base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs, mirror.publicKey(), rootFiles);
+        base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs, mirror.publicKey(),
+                Rehearsal.trustPkgsK8sIo(rootfs, pkgs, PKGS_ADDRESS));
 
         Path plan = Files.writeString(tmp.resolve("rehearsal-k8s.yaml"), PLAN);
         out = tmp.resolve("out");
         Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
         // The gateway's card is the bake's node image; the Kubernetes nodes' cards are seeded by hand, the
         // stock image with the node's three files copied on (cmdline.txt as the image has it).
+        PoweredCards pis = new PoweredCards(tmp, DebianRootfs.kernel(rootfs), DebianRootfs.initrd(rootfs),
+                base.bootOffset(), what -> log(started, what));
+        Map<String, Path> cards = pis.cards;
         cards.put("gw", out.resolve("gw.img"));
         for (String node : List.of("cp1", "w1")) {
             cards.put(node, Rehearsal.cardByHand(base, out.resolve(node), tmp.resolve(node + "-by-hand.img")));
         }
-        kernel = DebianRootfs.kernel(rootfs);
-        initrd = DebianRootfs.initrd(rootfs);
         int mirrorPort = mirror.serve();
         int pkgsPort = pkgs.serve();
         log(started, "baked; serving the mirror and pkgs.k8s.io");
 
         try (mirror; pkgs; VirtualSwitch lan = new VirtualSwitch(); VirtualSwitch home = new VirtualSwitch();
-             LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:78:01:23")) {
-            nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
+             LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:78:01:23"); pis) {
+            pis.nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
                     QemuVm.Nic.usbUplink("net=10.0.2.0/24"
                             + Rehearsal.guestForward(StandInBases.MIRROR_ADDRESS, 80, mirrorPort)
                             + Rehearsal.guestForward(PKGS_ADDRESS, 443, pkgsPort),
                             GW_UPLINK_MAC, home)));
-            nics.put("cp1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("cp1"))));
-            nics.put("w1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("w1"))));
+            pis.nics.put("cp1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("cp1"))));
+            pis.nics.put("w1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("w1"))));
 
             // Shuffled, with delays, never the gateway first: the others must wait for it and retry.
-            long seed = Rehearsal.seed();
-            List<String> order = Rehearsal.powerOnOrder(nics.keySet(), seed);
-            log(started, "power-on order " + order + " (seed " + seed + ", -Drehearsal.seed= repeats it)");
+            pis.powerOnAll(Rehearsal.seed());
+            Map<String, QemuVm> vms = pis.vms;
+            pis.awaitAllDone(FIRST_BOOT, FATAL, () -> { });
 
-            Map<String, QemuVm> vms = new LinkedHashMap<>();
-            try {
-                for (String node : order) {
-                    vms.put(node, powerOn(node));
-                    log(started, "powered on " + node + ": " + lastArguments.get(node));
-                    Thread.sleep(Rehearsal.powerOnDelayMillis(seed, node));
-                }
-                long deadline = System.nanoTime() + FIRST_BOOT.toNanos();
-                List<String> waiting = new ArrayList<>(vms.keySet());
-                while (!waiting.isEmpty()) {
-                    for (String node : List.copyOf(waiting)) {
-                        QemuVm vm = vms.get(node);
-                        if (vm.console().contains("piimage-firstboot[" + node + "]: all phases done")) {
-                            waiting.remove(node);
-                            log(started, node + " done");
-                        } else if (!vm.running()) {
-                            // A reboot: QEMU runs with -no-reboot, and the "firmware" reads cmdline.txt again.
-                            assertThat(vm.console()).as("%s: QEMU exited without a reboot; console in %s", node, tmp)
-                                    .contains("reboot: Restarting system");
-                            vms.put(node, powerOn(node));
-                            log(started, node + " rebooted: " + lastArguments.get(node));
-                        }
-                    }
-                    Rehearsal.assertNoneStuck(vms, FATAL, tmp);
-                    assertThat(System.nanoTime()).as("%s not done within %s; consoles in %s", waiting, FIRST_BOOT, tmp)
-                            .isLessThan(deadline);
-                    Thread.sleep(1_000);
-                }
-
-                Map<String, String> consoles = new TreeMap<>();
-                for (String node : vms.keySet()) {
-                    StringBuilder text = new StringBuilder();
-                    for (QemuVm vm : all) {
-                        if (vm.name().startsWith(node + "-boot")) {
-                            text.append(vm.console());
-                        }
-                    }
-                    consoles.put(node, text.toString());
-                }
-                for (String node : List.of("cp1", "w1")) {
-                    String console = consoles.get(node);
-                    // The memory-cgroup reboot: cmdline.txt gained cgroup_enable=memory, the node rebooted once,
-                    // and came back with the memory cgroup.
-                    assertThat(console).as(node).contains("cmdline.txt: appended cgroup_enable=memory", "memory cgroup: enabled");
-                    assertThat(boots.get(node)).as("%s: boots", node).isEqualTo(2);
-                    assertThat(lastArguments.get(node)).as(node).contains("cgroup_enable=memory")
-                            .doesNotContain("cgroup_disable=memory");
-                    // pkgs.k8s.io's signing key over HTTPS, the stand-in packages installed, containerd set up
-                    // the way the stand-in kubelet accepts.
-                    assertThat(console).as(node).contains("pkgs.k8s.io signing key installed",
-                            "kubelet-stand-in: containerd: SystemdCgroup = true, CNI plugins in /opt/cni/bin",
-                            "[kubeadm-stand-in] [preflight] Running pre-flight checks");
-                    assertThat(console).as("%s: NTP before apt", node)
-                            .contains("the clock to be synchronised (NTP) before apt: ok");
-                }
-                assertThat(consoles.get("cp1")).contains("Your Kubernetes control-plane has initialized successfully!",
-                        "bootstrap token", "cni: flannel applied");
-                assertThat(consoles.get("w1")).contains("This node has joined the cluster");
-                assertThat(pkgs.requests()).anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/Release.key 200"))
-                        .anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/amd64/kubeadm_.* 200"));
-                assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
-
-                Rehearsal.assertUnitsHealthy(vms);
-                // cp1 holds the VIP (vip-only: only a node whose apiserver is healthy may).
-                assertThat(Rehearsal.lastVrrpState(vms.get("cp1").console())).isEqualTo("MASTER");
-
-                for (QemuVm vm : vms.values()) {
-                    vm.powerOff(Duration.ofMinutes(5));
-                }
-            } finally {
-                for (QemuVm vm : all) {
-                    vm.close();
-                }
+            Map<String, String> consoles = pis.consoles();
+            for (String node : List.of("cp1", "w1")) {
+                String console = consoles.get(node);
+                // The memory-cgroup reboot: cmdline.txt gained cgroup_enable=memory, the node rebooted once,
+                // and came back with the memory cgroup.
+                assertThat(console).as(node).contains("cmdline.txt: appended cgroup_enable=memory", "memory cgroup: enabled");
+                assertThat(pis.boots.get(node)).as("%s: boots", node).isEqualTo(2);
+                assertThat(pis.lastArguments.get(node)).as(node).contains("cgroup_enable=memory")
+                        .doesNotContain("cgroup_disable=memory");
+                // pkgs.k8s.io's signing key over HTTPS, the stand-in packages installed, containerd set up
+                // the way the stand-in kubelet accepts.
+                assertThat(console).as(node).contains("pkgs.k8s.io signing key installed",
+                        "kubelet-stand-in: containerd: SystemdCgroup = true, CNI plugins in /opt/cni/bin",
+                        "[kubeadm-stand-in] [preflight] Running pre-flight checks");
+                assertThat(console).as("%s: NTP before apt", node)
+                        .contains("the clock to be synchronised (NTP) before apt: ok");
             }
+            assertThat(consoles.get("cp1")).contains("Your Kubernetes control-plane has initialized successfully!",
+                    "bootstrap token", "cni: flannel applied");
+            assertThat(consoles.get("w1")).contains("This node has joined the cluster");
+            assertThat(pkgs.requests()).anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/Release.key 200"))
+                    .anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/amd64/kubeadm_.* 200"));
+            assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
+
+            Rehearsal.assertUnitsHealthy(vms);
+            // cp1 holds the VIP (vip-only: only a node whose apiserver is healthy may).
+            assertThat(Rehearsal.lastVrrpState(vms.get("cp1").console())).isEqualTo("MASTER");
+
+            pis.powerOffAll();
         }
         // What the control plane's apiserver stand-in recorded (read back from the powered-off card): both
         // nodes registered, the worker with its own join certificate; the bootstrap token deleted; flannel.
-        String state = debugfsCat("cp1", "/var/lib/apiserver-stand-in/state.json");
+        String state = debugfsCat(cards.get("cp1"), "/var/lib/apiserver-stand-in/state.json");
         assertThat(state).contains("\"registeredBy\": \"piimage:join:w1\"", "\"registeredBy\": \"kubernetes-super-admin\"",
                 "\"tokens\": []", "DaemonSet/kube-flannel-ds");
         for (String node : List.of("gw", "cp1", "w1")) {
@@ -240,7 +174,7 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
                     .contains("node=" + node, "state=done");
         }
         // The boot partitions after the first boot: no private key, token or password left in any byte.
-        Map<String, List<String>> secrets = privateKeysAndTokens(Bake.defaultSecretsDir(plan));
+        Map<String, List<String>> secrets = Rehearsal.privateKeysAndTokens(Bake.defaultSecretsDir(plan));
         for (String node : List.of("gw", "cp1", "w1")) {
             Path img = cards.get(node);
             assertThat(CardSecretScan.leftOvers(img, base.bootOffset(), base.rootOffset() - base.bootOffset(),
@@ -249,52 +183,8 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
         log(started, "rehearsal passed");
     }
 
-    /** Powers a card on as a Pi's firmware would: kernel arguments from its cmdline.txt as it is now. */
-    private QemuVm powerOn(String node) throws IOException, InterruptedException {
-        int boot = boots.merge(node, 1, Integer::sum);
-        boolean controlPlane = node.startsWith("cp");
-        lastArguments.put(node, kernelArgumentsOf(node));
-        QemuVm vm = QemuVm.start(new QemuVm.Spec(node + "-boot" + boot, tmp, kernel, initrd, lastArguments.get(node),
-                cards.get(node), nics.get(node), false, controlPlane ? 2048 : 1024),
-                // kubeadm's preflight wants two CPUs on a control plane (a Pi has four).
-                controlPlane ? List.of("-smp", "2") : List.of());
-        all.add(vm);
-        return vm;
-    }
-
-    private String kernelArgumentsOf(String node) throws IOException {
-        return Rehearsal.piKernelArguments(Rehearsal.bootFiles(cards.get(node), base.bootOffset(),
-                Files.createTempDirectory(tmp, "cmdline-" + node)));
-    }
-
-    private String debugfsCat(String node, String path) {
-        return CardSecretScan.debugfs(cards.get(node) + "?offset=" + base.rootOffset(), "cat " + path);
-    }
-
-    /**
-     * The private sections of every key in the secrets directory, the bootstrap token and the VRRP
-     * password: none of them may stay on a boot partition after the first boot.
-     */
-    private static Map<String, List<String>> privateKeysAndTokens(Path secretsDir) throws IOException {
-        Map<String, List<String>> secrets = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(secretsDir)) {
-            for (Path key : files.filter(f -> Files.isRegularFile(f) && f.toString().endsWith(".key")
-                    || f.getFileName().toString().endsWith("_key")).toList()) {
-                List<String> body = Files.readAllLines(key).stream().filter(l -> !l.startsWith("-----") && l.length() > 40)
-                        .toList();
-                if (!body.isEmpty()) {
-                    secrets.put(secretsDir.relativize(key).toString(), body.subList(body.size() / 2, body.size() / 2 + 1));
-                }
-            }
-        }
-        for (String name : List.of("bootstrap-token", "vrrp-password")) {
-            Path file = secretsDir.resolve(name);
-            if (Files.isRegularFile(file)) {
-                secrets.put(name, List.of(Files.readString(file).strip()));
-            }
-        }
-        assertThat(secrets).as("secrets in %s", secretsDir).containsKey("bootstrap-token").hasSizeGreaterThan(5);
-        return secrets;
+    private String debugfsCat(Path card, String path) {
+        return CardSecretScan.debugfs(card + "?offset=" + base.rootOffset(), "cat " + path);
     }
 
     private static void log(long started, String what) {

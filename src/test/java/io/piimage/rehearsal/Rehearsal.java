@@ -123,6 +123,19 @@ final class Rehearsal {
         return 20_000 + new Random(seed + node.hashCode()).nextInt(20_000);
     }
 
+    /**
+     * The kernel arguments a Pi would boot {@code img} with now ({@link #piKernelArguments}): like the Pi's
+     * firmware, only cmdline.txt is read from the boot partition. A power cut can leave another file's
+     * FAT chain broken (the status file is rewritten at every phase), which the firmware never looks at
+     * and the node's fsck.vfat repairs at boot, but which makes a copy of the whole partition fail.
+     */
+    static String piKernelArgumentsNow(Path img, long offset) {
+        ProcessResult r = ExternalTool.run(Duration.ofMinutes(1), List.of("env", "MTOOLS_SKIP_CHECK=1", "mtype", "-i",
+                img + "@@" + offset, "::/cmdline.txt"), null);
+        assertThat(r.exitCode()).as("the firmware reads cmdline.txt from %s\n%s", img, r.output()).isZero();
+        return piKernelArguments(Map.of("cmdline.txt", r.stdout().getBytes(StandardCharsets.US_ASCII)));
+    }
+
     /** Every file of a card's boot partition, copied out with mtools (the card must be powered off). */
     static Map<String, byte[]> bootFiles(Path img, long offset, Path dest) throws IOException {
         Files.createDirectories(dest);
@@ -160,6 +173,74 @@ final class Rehearsal {
         rootFiles.put(StandInBases.MIRROR_KEY_PATH, mirrorKey);
         rootFiles.putAll(moreRootFiles);
         return StandInImage.build(dir, DebianRootfs.Layout.RASPIOS, rootfs, boot, rootFiles);
+    }
+
+    /**
+     * The base card of the Ubuntu stand-in ({@link StandInBases#UBUNTU_STANDIN}): system-boot's files as
+     * Ubuntu Server 24.04's raspi image has them (its cmdline.txt, its default NoCloud files, meta-data
+     * with the underscore cloud-init ignores), the mirror's key and {@code moreRootFiles}.
+     */
+    static StandInImage.Image ubuntuBase(Path dir, Path rootfs, String mirrorKey, Map<String, String> moreRootFiles)
+            throws IOException {
+        Map<String, byte[]> boot = new TreeMap<>();
+        boot.put("cmdline.txt", ("console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 "
+                + DebianRootfs.Layout.UBUNTU_RASPI.rootArgument + " rootfstype=ext4 rootwait fixrtc quiet splash\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        boot.put("config.txt", "[all]\nkernel=vmlinuz\ncmdline=cmdline.txt\ninitramfs initrd.img followkernel\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        boot.put("user-data", "#cloud-config\nchpasswd:\n  expire: true\n  users:\n  - name: ubuntu\n    password: ubuntu\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        boot.put("meta-data", "instance_id: cloud-image\n".getBytes(StandardCharsets.US_ASCII));
+        boot.put("network-config", "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n      optional: true\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        Map<String, String> rootFiles = new TreeMap<>(StandInBases.REPORT_HOOK);
+        rootFiles.put(StandInBases.MIRROR_KEY_PATH, mirrorKey);
+        rootFiles.putAll(moreRootFiles);
+        return StandInImage.build(dir, DebianRootfs.Layout.UBUNTU_RASPI, rootfs, boot, rootFiles);
+    }
+
+    /**
+     * Root files that make a stand-in base trust the rehearsal's pkgs.k8s.io: the test CA (in the bundle,
+     * under the hashed name OpenSSL looks up, and where update-ca-certificates rebuilds the bundle from),
+     * and the home side's DNS answer for pkgs.k8s.io at {@code address} (the gateway's dnsmasq, which
+     * forwards the cluster's queries, reads it like the internet's answer).
+     */
+    static Map<String, String> trustPkgsK8sIo(Path rootfs, KubernetesStandInRepo pkgs, String address)
+            throws IOException {
+        String bundle = Files.readString(rootfs.resolve("etc/ssl/certs/ca-certificates.crt"));
+        Map<String, String> rootFiles = new TreeMap<>();
+        rootFiles.put("/etc/ssl/certs/ca-certificates.crt", bundle + pkgs.caPem());
+        rootFiles.put("/etc/ssl/certs/" + pkgs.caHashName(), pkgs.caPem());
+        rootFiles.put("/usr/local/share/ca-certificates/piimage-rehearsal-test-ca.crt", pkgs.caPem());
+        rootFiles.put("/etc/dnsmasq.d/rehearsal-internet-dns.conf", "# Rehearsal test hook (not part of any real card):"
+                + " the stand-in internet's DNS.\naddress=/" + KubernetesStandInRepo.HOST + "/" + address + "\n");
+        return rootFiles;
+    }
+
+    /**
+     * The private sections of every key in the secrets directory, the bootstrap token and the VRRP
+     * password: none of them may stay on a boot partition after the first boot.
+     */
+    static Map<String, List<String>> privateKeysAndTokens(Path secretsDir) throws IOException {
+        Map<String, List<String>> secrets = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(secretsDir)) {
+            for (Path key : files.filter(f -> Files.isRegularFile(f) && f.toString().endsWith(".key")
+                    || f.getFileName().toString().endsWith("_key")).toList()) {
+                List<String> body = Files.readAllLines(key).stream().filter(l -> !l.startsWith("-----") && l.length() > 40)
+                        .toList();
+                if (!body.isEmpty()) {
+                    secrets.put(secretsDir.relativize(key).toString(), body.subList(body.size() / 2, body.size() / 2 + 1));
+                }
+            }
+        }
+        for (String name : List.of("bootstrap-token", "vrrp-password")) {
+            Path file = secretsDir.resolve(name);
+            if (Files.isRegularFile(file)) {
+                secrets.put(name, List.of(Files.readString(file).strip()));
+            }
+        }
+        assertThat(secrets).as("secrets in %s", secretsDir).containsKey("bootstrap-token").hasSizeGreaterThan(5);
+        return secrets;
     }
 
     private static final Pattern VRRP_STATE = Pattern.compile("_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");

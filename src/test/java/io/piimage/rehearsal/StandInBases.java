@@ -71,7 +71,16 @@ final class StandInBases {
      */
     static final Map<String, String> REPORT_HOOK = Map.of(
             "/usr/local/libexec/rehearsal-report", REPORT_SCRIPT.replace("systemd-analyze verify ",
-                    "systemd-analyze verify --man=no "),
+                    "systemd-analyze verify --man=no ").replace("echo \"rehearsal-report: end\"", """
+                    # A control plane: the etcd members and the apiserver stand-in's state, as its etcd has them.
+                    if [ -s /etc/kubernetes/pki/apiserver-etcd-client.key ] && command -v etcdctl >/dev/null; then
+                      set -- --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \\
+                        --cert=/etc/kubernetes/pki/apiserver-etcd-client.crt --key=/etc/kubernetes/pki/apiserver-etcd-client.key
+                      ETCDCTL_API=3 etcdctl "$@" member list 2>&1 | sed 's/^/rehearsal-etcd-member: /'
+                      ETCDCTL_API=3 etcdctl "$@" get --print-value-only /registry/apiserver-stand-in/state 2>&1 \\
+                        | sed 's/^/rehearsal-apiserver-state: /'
+                    fi
+                    echo "rehearsal-report: end\""""),
             "/etc/systemd/system/rehearsal-report.service", """
                     [Unit]
                     Description=Rehearsal report after piimage's first boot
@@ -112,6 +121,57 @@ final class StandInBases {
                     "rm -f /etc/apt/sources.list.d/*",
                     "chmod 755 /usr/local/libexec/rehearsal-report",
                     "systemctl enable rehearsal-report.path"));
+
+    /**
+     * The Ubuntu stand-in: Debian trixie's packages (Ubuntu 24.04's are not in Debian's archive) in the
+     * layout of Ubuntu Server 24.04's preinstalled raspi image: FAT {@code system-boot} and ext4
+     * {@code writable} named by label, NoCloud reading the {@code system-boot} label (99-fake_cloud.cfg),
+     * netplan's default renderer systemd-networkd with systemd-resolved (its stub listens on
+     * 127.0.0.53:53, beside the gateway's dnsmasq), systemd's stock .link files (so a USB Ethernet adapter
+     * is {@code enx<MAC>}), sshd enabled, the {@code ubuntu} user left to cloud-init. One addition: a Pi's
+     * on-board NIC is eth0 on Ubuntu, but QEMU's virtio NIC would get a PCI path name (enp0sN), so a
+     * .link file of the stand-in (the test's, not a card's) names the virtio NIC eth0; USB adapters are
+     * left to systemd's own naming. Differences from Ubuntu: Debian's packages and versions (cloud-init
+     * 25.1 instead of 24.x, systemd 257 instead of 255, containerd 1.7.24), x86-64 and Debian's kernel
+     * given on QEMU's command line, no snapd, no unattended-upgrades, no ufw.
+     */
+    static final DebianRootfs.Recipe UBUNTU_STANDIN = new DebianRootfs.Recipe("ubuntu-noble-standin", "trixie",
+            Layout.UBUNTU_RASPI,
+            List.of("linux-image-amd64", "cloud-init", "systemd-sysv", "systemd-timesyncd", "systemd-resolved", "udev",
+                    "dbus", "kmod", "iproute2", "procps", "netplan.io", "openssh-server", "sudo", "ca-certificates",
+                    "e2fsprogs", "dosfstools"),
+            ubuntuFiles(),
+            List.of("systemctl enable systemd-networkd.service systemd-resolved.service ssh.service",
+                    "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
+                    // The initramfs's udev names the NICs first: it must see the on-board NIC's name too.
+                    "update-initramfs -u -k all",
+                    "rm -f /etc/apt/sources.list.d/*",
+                    "chmod 755 /usr/local/libexec/rehearsal-report",
+                    "systemctl enable rehearsal-report.path"));
+
+    private static Map<String, String> ubuntuFiles() {
+        Map<String, String> files = new TreeMap<>();
+        files.put("etc/cloud/cloud.cfg.d/99-fake_cloud.cfg",
+                "datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    fs_label: system-boot\n");
+        files.put("etc/systemd/network/10-rehearsal-onboard-nic.link", """
+                # Rehearsal stand-in (not part of any card): the VM's virtio NIC plays the Pi's on-board NIC,
+                # which Ubuntu calls eth0.
+                [Match]
+                Driver=virtio_net
+
+                [Link]
+                Name=eth0
+                """);
+        files.put("etc/fstab", "LABEL=writable\t/\text4\tdiscard,errors=remount-ro\t0\t1\n"
+                + "LABEL=system-boot\t/boot/firmware\tvfat\tdefaults\t0\t1\n");
+        files.put("etc/hostname", "ubuntu\n");
+        files.put("etc/hosts", "127.0.0.1\tlocalhost\n");
+        files.put("etc/apt/sources.list", "deb " + MIRROR_URL + " trixie main\n");
+        files.put("usr/local/libexec/rehearsal-report", REPORT_SCRIPT);
+        files.put("etc/systemd/system/rehearsal-report.path", REPORT_PATH_UNIT);
+        files.put("etc/systemd/system/rehearsal-report.service", REPORT_SERVICE_UNIT);
+        return files;
+    }
 
     private static Map<String, String> raspiosFiles() {
         String boot = "PARTUUID=" + Layout.DISK_ID;
