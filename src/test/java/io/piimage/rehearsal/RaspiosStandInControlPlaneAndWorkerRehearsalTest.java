@@ -40,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * driver or without the pod network's plugins in its CNI directory.
  *
  * <p>Three control planes and their etcd joins, and the Ubuntu stand-in, are the third scenario's
- * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); a control plane behind dedicated load
- * balancers the first's ({@link RaspiosStandInLoadBalancersRehearsalTest}).
+ * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); dedicated load balancers in front of
+ * Kubernetes nodes are not rehearsed (see the README).
  */
 @Tag("rehearsal")
 class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
