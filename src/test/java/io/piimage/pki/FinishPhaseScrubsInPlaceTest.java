@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real 90-finish phase on a load balancer's baked user-data, in a scratch root (the runner's log
  * and fail are one-line stand-ins): the secrets leave the seed and cloud-init's copies, the files keep
  * their blocks (overwritten in place, as filefrag shows), and a second run changes nothing. That the
- * old bytes are gone from the raw partitions of a booted card is LoadBalancerCardsBootInQemuTest's part.
+ * old bytes are gone from the raw partitions of a booted card is RaspiosStandInLoadBalancersRehearsalTest's part.
  */
 class FinishPhaseScrubsInPlaceTest {
 

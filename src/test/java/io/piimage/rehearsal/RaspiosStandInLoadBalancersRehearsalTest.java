@@ -67,7 +67,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             os:
               image: raspios-trixie
               ntpServers: [10.0.2.123]
-              sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEyhZ8i+YCd1XNBRAE4jd6SKKj1cZ2m39l0vbYL5qMYz me@laptop"]
+              sshAuthorizedKeys: ["%s"]
             nodes:
               - {name: gw, role: gateway, address: 10.77.0.1, interface: eth0, uplink: eth1}
               - {name: lb1, role: load-balancer, address: 10.77.0.241}
@@ -79,6 +79,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             "lb2", "52:54:00:77:00:42");
     /** The gateway's USB adapter: a universally administered MAC, as a real adapter has. */
     static final String GW_UPLINK_MAC = "00:50:b6:77:00:02";
+    /** What QEMU's user network gives the first DHCP client, the gateway's uplink. */
+    static final String GW_UPLINK_ADDRESS = "10.0.2.15";
     /**
      * The home LAN's time server (a router or NAS that serves NTP, as many do), which the plan names in
      * {@code os.ntpServers}: the gateway reaches it on its uplink, the others through the gateway.
@@ -109,7 +111,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
     void gatewayAndTwoLoadBalancersOnTheRaspiosStandInInstallFromTheMirrorSurviveAResetAndAPowerCutAndHoldOneVip()
             throws Exception {
         long started = System.nanoTime();
-        for (String tool : List.of("qemu-system-x86_64", "socat", "mcopy", "debugfs", "apt-ftparchive", "gpg")) {
+        for (String tool : List.of("qemu-system-x86_64", "socat", "mcopy", "debugfs", "apt-ftparchive", "gpg",
+                "ssh-keygen", "ssh-keyscan", "ssh")) {
             ExternalTool.require(tool);
         }
         Path rootfs = DebianRootfs.cached(StandInBases.RASPIOS_TRIXIE);
@@ -122,7 +125,9 @@ class RaspiosStandInLoadBalancersRehearsalTest {
         StandInImage.Image base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs,
                 mirror.publicKey(), Map.of(LB1_HOLD_PATH, LB1_HOLD));
 
-        Path plan = Files.writeString(tmp.resolve("rehearsal.yaml"), PLAN);
+        // The operator's key, to log in with ssh under StrictHostKeyChecking.
+        Path operatorKey = OperatorSsh.newKey(tmp);
+        Path plan = Files.writeString(tmp.resolve("rehearsal.yaml"), PLAN.formatted(OperatorSsh.publicLine(operatorKey)));
         Path out = tmp.resolve("out");
         Bake.builder(plan).output(out).clock(CLOCK).baseImage(base.path()).build().run();
         log(started, "baked");
@@ -136,6 +141,9 @@ class RaspiosStandInLoadBalancersRehearsalTest {
         Path kernel = DebianRootfs.kernel(rootfs);
         Path initrd = DebianRootfs.initrd(rootfs);
         int mirrorPort = mirror.serve();
+        // The operator's ssh from the home LAN: the gateway's port 22 (its uplink's DHCP address) from a
+        // port on this machine's 127.0.0.1; the load balancers through the gateway.
+        int gwSshPort = QemuVm.lan().port();
 
         try (mirror; VirtualSwitch lan = new VirtualSwitch(); VirtualSwitch home = new VirtualSwitch();
              LanTimeServer timeServer = new LanTimeServer(home, HOME_TIME_SERVER, "52:54:00:77:01:23")) {
@@ -143,7 +151,8 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             // The home LAN: QEMU's user network (DHCP, the mirror forwarded to the test) and the time server.
             nics.put("gw", List.of(QemuVm.Nic.switchPort(lan, MACS.get("gw")),
                     QemuVm.Nic.usbUplink("net=10.0.2.0/24"
-                            + Rehearsal.guestForward(StandInBases.MIRROR_ADDRESS, 80, mirrorPort), GW_UPLINK_MAC, home)));
+                            + Rehearsal.guestForward(StandInBases.MIRROR_ADDRESS, 80, mirrorPort)
+                            + OperatorSsh.hostForward(gwSshPort, GW_UPLINK_ADDRESS), GW_UPLINK_MAC, home)));
             nics.put("lb1", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb1"))));
             nics.put("lb2", List.of(QemuVm.Nic.switchPort(lan, MACS.get("lb2"))));
 
@@ -244,8 +253,28 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 // The load balancers' packages came through the gateway from the mirror.
                 assertThat(mirror.requests()).anyMatch(r -> r.matches("GET /debian/pool/main/keepalived_.* 200"));
 
+                // sshd (which the card enabled: pi-gen leaves it disabled) serves the host keys the bake
+                // made, and the baked known_hosts lets the operator in with no question asked: the
+                // gateway from the home LAN, a load balancer through the gateway.
+                Path knownHosts = out.resolve("known_hosts");
+                OperatorSsh operator = new OperatorSsh(tmp, operatorKey, knownHosts, "pi");
+                operator.assertHostKeysAreTheBakedOnes("gw", gwSshPort);
+                assertThat(operator.run("gw", gwSshPort, null, "hostname")).isEqualTo("gw");
+                assertThat(operator.run("lb1", gwSshPort, "10.77.0.241", "hostname")).isEqualTo("lb1");
+
+                // Pull the plug on the VIP holder: the other takes the VIP over.
+                QemuVm holder = "MASTER".equals(s1) ? vms.get("lb1") : vms.get("lb2");
+                QemuVm standby = holder == vms.get("lb1") ? vms.get("lb2") : vms.get("lb1");
+                int before = standby.console().length();
+                holder.kill();
+                log(started, holder.name() + " (the VIP holder) powered off hard");
+                standby.awaitConsole(Pattern.compile("Entering MASTER STATE"), before, Duration.ofMinutes(1));
+                log(started, standby.name() + " took the VIP over");
+
                 for (QemuVm vm : vms.values()) {
-                    vm.powerOff(Duration.ofMinutes(5));
+                    if (vm.running()) {
+                        vm.powerOff(Duration.ofMinutes(5));
+                    }
                 }
             } finally {
                 for (QemuVm vm : all) {
@@ -260,7 +289,14 @@ class RaspiosStandInLoadBalancersRehearsalTest {
             assertThat(status).as(node).contains("node=" + node, "state=done");
             String userData = new String(boot.get("user-data"), StandardCharsets.UTF_8);
             assertThat(userData).as(node).startsWith("#cloud-config").contains("hostname: " + node);
+            // What cloud-init and the first boot left on the root partition, read with debugfs.
+            String root = out.resolve(node + ".img") + "?offset=" + base.rootOffset();
+            assertThat(CardSecretScan.debugfs(root, "cat /etc/hostname").strip()).as(node).isEqualTo(node);
+            assertThat(Rehearsal.mode(root, "/usr/local/sbin/piimage-firstboot")).as(node).isEqualTo("0755");
             if (!node.equals("gw")) {
+                assertThat(Rehearsal.mode(root, "/etc/keepalived/keepalived.conf")).as(node).isEqualTo("0600");
+                assertThat(Rehearsal.mode(root, "/etc/haproxy/haproxy.cfg")).as(node).isEqualTo("0644");
+                assertThat(Rehearsal.mode(root, "/etc/keepalived/piimage-check-endpoint")).as(node).isEqualTo("0755");
                 // The finish phase took the VRRP password off the boot partition.
                 assertThat(Files.readString(out.resolve(node).resolve("user-data"))).contains("auth_pass");
                 assertThat(userData).as(node).doesNotContain("auth_pass")

@@ -3,6 +3,7 @@ package io.piimage.rehearsal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.piimage.testing.CardSecretScan;
 import io.piimage.testing.DebianRootfs;
 import io.piimage.testing.ExternalTool;
 import io.piimage.testing.ExternalTool.ProcessResult;
@@ -101,6 +102,14 @@ final class Rehearsal {
         ProcessResult r = ExternalTool.run(Duration.ofMinutes(2), mcopy, null);
         assertThat(r.exitCode()).as("mcopy of the three files\n%s", r.output()).isZero();
         return card;
+    }
+
+    /** The permission bits of {@code path} on a powered-off card's root ({@code image?offset=N}), as debugfs reads them. */
+    static String mode(String root, String path) {
+        Matcher m = Pattern.compile("Mode:\\s+(\\d+)").matcher(CardSecretScan.debugfs(root, "stat " + path));
+        assertThat(m.find()).as("debugfs stat %s", path).isTrue();
+        String mode = m.group(1);
+        return mode.substring(Math.max(0, mode.length() - 4));
     }
 
     /** The seed of the power-on order: {@code -Drehearsal.seed=} repeats a run's. */

@@ -88,37 +88,9 @@ public final class DebianRootfs {
         }
     }
 
-    static final String SUITE = "bookworm";
-    /**
-     * The recipe's list (recipes.md: python3-cffi-backend or cloud-init stays unconfigured), plus what a
-     * load balancer's first boot runs offline: procps (sysctl), curl, keepalived and HAProxy, which on a
-     * Pi cloud-init installs from the network. The VMs have no way out, so here they are preinstalled.
-     * dbus: without it systemd-logind does not run, and the VM ignores the power button.
-     */
-    static final List<String> PACKAGES = List.of("linux-image-amd64", "cloud-init", "python3-cffi-backend",
-            "systemd-sysv", "udev", "iproute2", "ifupdown", "isc-dhcp-client", "kmod", "procps", "curl",
-            "keepalived", "haproxy", "dbus", "openssh-server");
-
-    /** Files laid over the debootstrap result, as on Ubuntu's preinstalled raspi image (facts.md). */
-    static final Map<String, String> OVERLAY = new TreeMap<>(Map.of(
-            "etc/cloud/cloud.cfg.d/99-fake_cloud.cfg",
-            "datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    fs_label: system-boot\n",
-            "etc/fstab",
-            "LABEL=writable\t/\text4\tdefaults\t0\t1\nLABEL=system-boot\t/boot/firmware\tvfat\tdefaults\t0\t1\n",
-            "etc/hostname", "ubuntu\n"));
-
-    /** The boot test's base: bookworm in Ubuntu's raspi layout, keepalived and HAProxy preinstalled. */
-    public static final Recipe BOOKWORM = new Recipe("bookworm", SUITE, Layout.UBUNTU_RASPI, PACKAGES, OVERLAY,
-            List.of());
-
     private static final Duration DEBOOTSTRAP_TIMEOUT = Duration.ofMinutes(20);
 
     private DebianRootfs() {
-    }
-
-    /** The cached bookworm root file system of the boot test ({@link #BOOKWORM}). */
-    public static Path cached() throws IOException {
-        return cached(BOOKWORM);
     }
 
     /** The cached root file system of {@code recipe}, built first if needed. Needs root and debootstrap. */
