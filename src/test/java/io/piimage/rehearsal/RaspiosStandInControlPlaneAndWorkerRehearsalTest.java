@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Raspberry Pi kernel's default), so the Kubernetes nodes go through the first boot's memory-cgroup
  * reboot. The stand-in kubeadm runs kubeadm's preflight checks and, on the control plane, Debian's real
  * etcd from the prebaked etcd CA; the stand-in kubelet refuses containerd without the systemd cgroup
- * driver or without the pod network's plugins in its CNI directory.
+ * driver or without the pod network's plugins in its CNI directory. The worker loses power (its QEMU is
+ * killed) while dpkg unpacks the Kubernetes packages in 20-install (held there by a fault-injection
+ * hook, {@link KubernetesStandInRepo#POWER_CUT_HOOK}) and is powered on again.
  *
  * <p>Three control planes and their etcd joins, and the Ubuntu stand-in, are the third scenario's
  * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); dedicated load balancers in front of
@@ -75,6 +78,11 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
     static final String HOME_TIME_SERVER = "10.0.2.123";
     /** Where pkgs.k8s.io is on the home side (the stand-in internet's DNS answers with it). */
     static final String PKGS_ADDRESS = "10.0.2.101";
+    /**
+     * The node that loses power while dpkg unpacks the Kubernetes packages in 20-install: the worker,
+     * which waits for the control plane's init anyway, so the extra boot costs the run little.
+     */
+    static final String POWER_CUT = "w1";
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
@@ -98,8 +106,9 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
         KubernetesStandInRepo pkgs = KubernetesStandInRepo.build(Files.createDirectories(tmp.resolve("pkgs")), "1.31");
         log(started, "mirror: " + mirror.debs().size() + " .debs; stand-in pkgs.k8s.io built");
 
-        base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs, mirror.publicKey(),
-                Rehearsal.trustPkgsK8sIo(rootfs, pkgs, PKGS_ADDRESS));
+        Map<String, String> rootFiles = new TreeMap<>(Rehearsal.trustPkgsK8sIo(rootfs, pkgs, PKGS_ADDRESS));
+        rootFiles.put(KubernetesStandInRepo.POWER_CUT_NODE_PATH, POWER_CUT + "\n");
+        base = Rehearsal.raspiosBase(Files.createDirectories(tmp.resolve("base")), rootfs, mirror.publicKey(), rootFiles);
 
         Path plan = Files.writeString(tmp.resolve("rehearsal-k8s.yaml"), PLAN);
         out = tmp.resolve("out");
@@ -130,7 +139,18 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
             // Shuffled, with delays, never the gateway first: the others must wait for it and retry.
             pis.powerOnAll(Rehearsal.seed());
             Map<String, QemuVm> vms = pis.vms;
-            pis.awaitAllDone(FIRST_BOOT, FATAL, () -> { });
+            boolean[] powerCut = {false};
+            pis.awaitAllDone(FIRST_BOOT, FATAL, () -> {
+                if (!powerCut[0] && vms.get(POWER_CUT).console().contains(KubernetesStandInRepo.POWER_CUT_READY)) {
+                    vms.get(POWER_CUT).kill();
+                    powerCut[0] = true;
+                    log(started, POWER_CUT + " lost power while dpkg unpacked the Kubernetes packages");
+                    Thread.sleep(3_000);
+                    pis.powerOn(POWER_CUT);
+                    log(started, POWER_CUT + " powered on again: " + pis.lastArguments.get(POWER_CUT));
+                }
+            });
+            assertThat(powerCut[0]).as("%s lost power during 20-install", POWER_CUT).isTrue();
 
             Map<String, String> consoles = pis.consoles();
             for (String node : List.of("cp1", "w1")) {
@@ -138,7 +158,8 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
                 // The memory-cgroup reboot: cmdline.txt gained cgroup_enable=memory, the node rebooted once,
                 // and came back with the memory cgroup.
                 assertThat(console).as(node).contains("cmdline.txt: appended cgroup_enable=memory", "memory cgroup: enabled");
-                assertThat(pis.boots.get(node)).as("%s: boots", node).isEqualTo(2);
+                // Its first boot and the memory-cgroup reboot; the worker also the boot after its power cut.
+                assertThat(pis.boots.get(node)).as("%s: boots", node).isEqualTo(node.equals(POWER_CUT) ? 3 : 2);
                 assertThat(pis.lastArguments.get(node)).as(node).contains("cgroup_enable=memory")
                         .doesNotContain("cgroup_disable=memory");
                 // pkgs.k8s.io's signing key over HTTPS, the stand-in packages installed, containerd set up
@@ -152,6 +173,9 @@ class RaspiosStandInControlPlaneAndWorkerRehearsalTest {
             assertThat(consoles.get("cp1")).contains("Your Kubernetes control-plane has initialized successfully!",
                     "bootstrap token", "cni: flannel applied");
             assertThat(consoles.get("w1")).contains("This node has joined the cluster");
+            // After the power cut dpkg's work was finished first, then 20-install went on.
+            assertThat(consoles.get(POWER_CUT)).contains("dpkg was interrupted (a power cut?): dpkg --configure -a",
+                    "phase 20-install: done");
             assertThat(pkgs.requests()).anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/Release.key 200"))
                     .anyMatch(r -> r.matches("GET /core:/stable:/v1.31/deb/amd64/kubeadm_.* 200"));
             assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
