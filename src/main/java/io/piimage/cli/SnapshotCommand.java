@@ -27,7 +27,7 @@ import picocli.CommandLine.Mixin;
             "needed. The file is checked (bbolt database, SHA-256 trailer) before it is renamed into place.",
             "Restore it with: piimage bake PLAN --restore-from FILE."},
         footer = {"", "Examples:",
-            "  piimage snapshot examples/makina.yaml -o makina-$(date +%F).db",
+            "  piimage snapshot examples/makina.yaml -o makina-$(date +%%F).db",
             "", "Exit codes: 0 saved, 1 no control plane sent a complete snapshot (or plan/secrets unusable), 2 usage error."})
 final class SnapshotCommand implements Callable<Integer> {
 
