@@ -107,9 +107,11 @@ final class StandInBases {
             Layout.RASPIOS,
             // e2fsprogs and dosfstools as on Pi OS: fsck of both partitions at boot (fstab), and cloud-init's
             // resizefs, whose failure without resize2fs failed cloud-init's network stage on every card.
+            // perl as on Pi OS Lite (pi-gen's stage 2 installs build-essential, whose dpkg-dev needs it):
+            // keepalived pulls it in, and a card with a stock image does not unpack it at boot.
             List.of("linux-image-amd64", "cloud-init", "systemd-sysv", "systemd-timesyncd", "udev", "dbus", "kmod",
                     "iproute2", "procps", "netplan.io", "network-manager", "openssh-server", "sudo",
-                    "ca-certificates", "e2fsprogs", "dosfstools"),
+                    "ca-certificates", "e2fsprogs", "dosfstools", "perl"),
             raspiosFiles(),
             List.of("useradd -m -s /bin/bash -G adm,dialout,cdrom,audio,users,sudo,video,plugdev pi && passwd -l pi",
                     "systemctl disable ssh.service",
@@ -137,9 +139,10 @@ final class StandInBases {
      */
     static final DebianRootfs.Recipe UBUNTU_STANDIN = new DebianRootfs.Recipe("ubuntu-noble-standin", "trixie",
             Layout.UBUNTU_RASPI,
+            // perl as on Ubuntu Server, where it is installed (priority standard).
             List.of("linux-image-amd64", "cloud-init", "systemd-sysv", "systemd-timesyncd", "systemd-resolved", "udev",
                     "dbus", "kmod", "iproute2", "procps", "netplan.io", "openssh-server", "sudo", "ca-certificates",
-                    "e2fsprogs", "dosfstools"),
+                    "e2fsprogs", "dosfstools", "perl"),
             ubuntuFiles(),
             List.of("systemctl enable systemd-networkd.service systemd-resolved.service ssh.service",
                     "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",

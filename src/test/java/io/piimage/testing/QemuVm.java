@@ -151,8 +151,11 @@ public final class QemuVm implements AutoCloseable {
         Path workDir = spec.workDir();
         Path console = workDir.resolve(name + "-console.log");
         Path qmp = workDir.resolve(name + ".qmp");
+        // qemu64, not max: under TCG the guest then keeps to baseline x86-64 code instead of AVX2, SHA and
+        // AES instructions that TCG emulates slowly. Booted in a trixie stand-in, one VM on an idle
+        // machine: dpkg-deb -x of containerd 6.8 s against 9.1-9.6 s, sha256sum 1.6 s against 2.2 s.
         List<String> cmd = new ArrayList<>(List.of(qemu.toString(),
-                "-accel", "tcg,thread=multi", "-cpu", "max", "-machine", "q35", "-m", String.valueOf(spec.memoryMib()),
+                "-accel", "tcg,thread=multi", "-cpu", "qemu64", "-machine", "q35", "-m", String.valueOf(spec.memoryMib()),
                 "-smp", "1", "-nographic", "-monitor", "none", "-display", "none",
                 "-kernel", spec.kernel().toString(), "-initrd", spec.initrd().toString(), "-append", spec.append(),
                 // discard=unmap: a trim really frees the blocks (reads give zeros), as on an SD card that supports it.
