@@ -111,10 +111,11 @@ class UbuntuStandInStackedControlPlanesRehearsalTest {
         // cp3 is seeded by hand (the stock image with the node's three files copied on), as most users do;
         // the others boot the bake's node images. cp1 initialises the cluster and the joins wait for it,
         // so its memory-cgroup reboot would lengthen the whole run; cp3's happens while cp1 works.
-        for (String node : List.of("gw", "cp1", "cp2")) {
-            cards.put(node, out.resolve(node + ".img"));
+        for (String node : MACS.keySet()) {
+            cards.put(node, node.equals(BY_HAND)
+                    ? Rehearsal.cardByHand(base, out.resolve(node), tmp.resolve(node + "-by-hand.img"))
+                    : out.resolve(node + ".img"));
         }
-        cards.put(BY_HAND, Rehearsal.cardByHand(base, out.resolve(BY_HAND), tmp.resolve(BY_HAND + "-by-hand.img")));
         int mirrorPort = mirror.serve();
         int pkgsPort = pkgs.serve();
         log(started, "baked; serving the mirror and pkgs.k8s.io");
