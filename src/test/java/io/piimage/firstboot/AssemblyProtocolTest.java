@@ -293,6 +293,12 @@ class AssemblyProtocolTest {
             // its own join certificate (file discovery), none with the token.
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("token-deleted")).map(Event::node))
                     .containsExactly("cp1");
+            // Right after init the load balancer has no apiserver in rotation yet (2 good health checks
+            // first): the deletion waits for the endpoint's /readyz instead of failing and backing off.
+            assertThat(cluster.log("cp1")).as(cluster.log("cp1"))
+                    .doesNotContain("cannot delete the bootstrap token")
+                    .containsPattern("(?s)kubeadm init: done.*https://" + Pattern.quote(address(10)) + ":9000/readyz: ok after"
+                            + ".*bootstrap token [a-z0-9]+ deleted");
             assertThat(cluster.timeline().stream().filter(e -> e.what().equals("file-discovery")).map(Event::node))
                     .containsExactlyInAnyOrder("cp2", "cp3", "w1");
             assertThat(cluster.lan.shared.resolve("token")).doesNotExist();

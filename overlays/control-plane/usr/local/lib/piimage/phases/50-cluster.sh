@@ -4,6 +4,7 @@
 #  - the first control plane of the plan waits until the endpoint accepts connections (its load
 #    balancer is up), then initialises the cluster with `kubeadm init` -- unless a cluster already
 #    answers (this card was re-flashed), which it joins like any other control plane; after init it
+#    waits for the endpoint's /readyz (the load balancer puts the new apiserver in rotation), then
 #    deletes the bootstrap token init made (every node joins with its own join certificate, in
 #    /etc/piimage/kubeadm/discovery.conf), installs the CNI and starts the join watch (labels);
 #  - every other control plane waits for the endpoint's /readyz, takes the join lock (etcd) and runs
@@ -34,6 +35,10 @@ phase_cluster() {
     become_member
   fi
   if [[ -e "$STATE_DIR/initialised" ]]; then
+    # Right after init the endpoint accepts connections but has no apiserver behind it yet: HAProxy
+    # puts this one in rotation after two good /healthz checks, and with vip-only the VIP follows the
+    # apiserver's health. Wait for that instead of failing the phase and backing off.
+    wait_until "$PIIMAGE_READY_WAIT" "https://$PIIMAGE_ENDPOINT/readyz" endpoint_ready
     delete_bootstrap_token
     install_cni
   fi
