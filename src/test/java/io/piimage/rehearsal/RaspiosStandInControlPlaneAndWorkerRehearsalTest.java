@@ -43,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * hook, {@link KubernetesStandInRepo#POWER_CUT_HOOK}) and is powered on again.
  *
  * <p>Three control planes and their etcd joins, and the Ubuntu stand-in, are the third scenario's
- * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); dedicated load balancers in front of
- * Kubernetes nodes are not rehearsed (see the README).
+ * ({@link UbuntuStandInStackedControlPlanesRehearsalTest}); a control plane behind dedicated load
+ * balancers the first's ({@link RaspiosStandInLoadBalancersRehearsalTest}).
  */
 @Tag("rehearsal")
 class RaspiosStandInControlPlaneAndWorkerRehearsalTest {

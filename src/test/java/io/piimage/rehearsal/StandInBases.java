@@ -80,6 +80,36 @@ final class StandInBases {
                       ETCDCTL_API=3 etcdctl "$@" get --print-value-only /registry/apiserver-stand-in/state 2>&1 \\
                         | sed 's/^/rehearsal-apiserver-state: /'
                     fi
+                    # A node running HAProxy: its apiservers' states as HAProxy's checks see them, once one is
+                    # UP (a load balancer may finish long before the first apiserver starts; at most 10 min).
+                    if [ -S /run/haproxy/admin.sock ]; then
+                      python3 - <<'PY'
+                    import socket, time
+                    def servers():
+                        s = socket.socket(socket.AF_UNIX)
+                        s.settimeout(5)
+                        s.connect("/run/haproxy/admin.sock")
+                        s.sendall(b"show stat\\n")
+                        data = b""
+                        while chunk := s.recv(65536):
+                            data += chunk
+                        s.close()
+                        rows = [line.split(",") for line in data.decode().splitlines() if line and line[0] != "#"]
+                        return [r[0] + "/" + r[1] + " " + r[17] for r in rows
+                                if r[0] == "kube-apiserver" and r[1] not in ("FRONTEND", "BACKEND")]
+                    deadline = time.time() + 600
+                    while True:
+                        try:
+                            states = servers()
+                        except OSError as e:
+                            states = ["(admin socket: %s)" % e]
+                        if any(s.split(" ")[-1] == "UP" for s in states) or time.time() > deadline:
+                            break
+                        time.sleep(5)
+                    for state in states:
+                        print("rehearsal-haproxy-server: " + state)
+                    PY
+                    fi
                     echo "rehearsal-report: end\""""),
             "/etc/systemd/system/rehearsal-report.service", """
                     [Unit]
