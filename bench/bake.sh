@@ -30,31 +30,7 @@ source "$root/bench/installed.sh"
 
 key="$(ssh-keygen -q -t ed25519 -N '' -f "$work/key" >/dev/null && cut -d' ' -f1,2 "$work/key.pub" || echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe')"
 
-# A 100-node plan: 3 control planes, 2 load balancers, 95 workers on a /16.
-{
-  cat <<PLAN
-apiVersion: piimage/v1
-cluster:
-  name: bench
-  kubernetesVersion: "1.31"
-endpoint:
-  vip: 10.20.0.10
-  port: 9000
-  loadBalancer: dedicated
-network:
-  subnet: 10.20.0.0/16
-  gateway: 10.20.0.1
-os:
-  sshAuthorizedKeys: ["$key"]
-nodes:
-  - {name: lb1, role: load-balancer, address: 10.20.0.11}
-  - {name: lb2, role: load-balancer, address: 10.20.0.12}
-  - {name: cp1, role: control-plane, address: 10.20.1.1}
-  - {name: cp2, role: control-plane, address: 10.20.1.2}
-  - {name: cp3, role: control-plane, address: 10.20.1.3}
-PLAN
-  for i in $(seq 1 95); do echo "  - {name: w$i, role: worker, address: 10.20.2.$i}"; done
-} >"$work/plan100.yaml"
+"$root/bench/plan100.sh" "$key" >"$work/plan100.yaml"
 
 cat >"$work/one.yaml" <<PLAN
 apiVersion: piimage/v1
