@@ -16,14 +16,14 @@ listen, port, backends = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 turn = itertools.count()
 in_rotation = {backend: False for backend in backends}
 RISE, FALL, INTER = 2, 2, 1.0
+CHECK_TLS = ssl.create_default_context()
+CHECK_TLS.check_hostname = False
+CHECK_TLS.verify_mode = ssl.CERT_NONE  # haproxy.cfg: check-ssl verify none
 
 
 async def healthy(backend):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # haproxy.cfg: check-ssl verify none
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(backend, 6443, ssl=context), 1)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(backend, 6443, ssl=CHECK_TLS), 1)
         try:
             writer.write(b"GET /healthz HTTP/1.0\r\nHost: " + backend.encode() + b"\r\n\r\n")
             status = await asyncio.wait_for(reader.readline(), 1)
@@ -77,12 +77,11 @@ async def handle(client_reader, client_writer):
 
 
 async def main():
+    # Kept referenced: the event loop holds tasks only weakly. They run until the process is killed.
     checks = [asyncio.create_task(check(backend)) for backend in backends]
     server = await asyncio.start_server(handle, listen, port)
     async with server:
         await server.serve_forever()
-    for task in checks:
-        task.cancel()
 
 
 asyncio.run(main())
