@@ -106,13 +106,7 @@ final class PoweredCards implements AutoCloseable {
     Map<String, String> consoles() throws IOException {
         Map<String, String> consoles = new TreeMap<>();
         for (String node : vms.keySet()) {
-            StringBuilder text = new StringBuilder();
-            for (QemuVm vm : all) {
-                if (vm.name().startsWith(node + "-boot")) {
-                    text.append(vm.console());
-                }
-            }
-            consoles.put(node, text.toString());
+            consoles.put(node, Rehearsal.consoles(all, name -> name.startsWith(node + "-boot")));
         }
         return consoles;
     }

@@ -249,13 +249,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 // Every node had its clock from the home LAN's time server before apt (not the bounded
                 // wait's fallback), the load balancers through the gateway.
                 for (String node : vms.keySet()) {
-                    StringBuilder consoles = new StringBuilder();
-                    for (QemuVm vm : all) {
-                        if (vm.name().equals(node) || vm.name().equals(node + "-again")) {
-                            consoles.append(vm.console());
-                        }
-                    }
-                    assertThat(consoles.toString()).as("%s: NTP before apt", node)
+                    assertThat(Rehearsal.consoles(all, name -> name.equals(node) || name.equals(node + "-again"))).as("%s: NTP before apt", node)
                             .contains("the clock to be synchronised (NTP) before apt: ok");
                 }
                 assertThat(timeServer.answered()).as("NTP answers").isNotEmpty();
@@ -280,13 +274,7 @@ class RaspiosStandInLoadBalancersRehearsalTest {
                 // good /healthz checks first): the token's deletion waits for the endpoint's /readyz.
                 assertThat(cp1).doesNotContain("cannot delete the bootstrap token");
                 assertThat(Rehearsal.lastVrrpState(cp1)).as("cp1 runs no VRRP").isNull();
-                StringBuilder loadBalancers = new StringBuilder();
-                for (QemuVm vm : all) {
-                    if (vm.name().startsWith("lb")) {
-                        loadBalancers.append(vm.console());
-                    }
-                }
-                assertThat(loadBalancers.toString()).as("HAProxy's log of cp1's requests to the endpoint")
+                assertThat(Rehearsal.consoles(all, name -> name.startsWith("lb"))).as("HAProxy's log of cp1's requests to the endpoint")
                         .containsPattern("haproxy\\[\\d+\\]: 10\\.77\\.0\\.251:\\d+ \\[[^\\]]+\\] kube-apiserver "
                                 + "kube-apiserver/cp1 [-\\d/]+ \\d+ -- ");
                 for (String lb : List.of("lb1", "lb2")) {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -250,6 +251,17 @@ final class Rehearsal {
         }
         assertThat(secrets).as("secrets in %s", secretsDir).containsKey("bootstrap-token").hasSizeGreaterThan(5);
         return secrets;
+    }
+
+    /** The consoles of the VMs whose name {@code name} accepts, in the order they were started. */
+    static String consoles(List<QemuVm> vms, Predicate<String> name) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (QemuVm vm : vms) {
+            if (name.test(vm.name())) {
+                text.append(vm.console());
+            }
+        }
+        return text.toString();
     }
 
     private static final Pattern VRRP_STATE = Pattern.compile("_ENDPOINT\\) Entering (MASTER|BACKUP|FAULT) STATE");
