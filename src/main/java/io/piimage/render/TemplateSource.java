@@ -33,6 +33,11 @@ public final class TemplateSource {
     static final java.util.Set<String> RESERVED = java.util.Set.of("index", "packages");
 
     private final Path overrideDir;
+    /**
+     * Texts already read, by name: every node of a bake reads the same overlay files, indexes and
+     * package lists, and reading one from the jar costs a zip lookup and inflation each time.
+     */
+    private final java.util.Map<String, Optional<String>> texts = new java.util.concurrent.ConcurrentHashMap<>();
 
     private TemplateSource(Path overrideDir) {
         this.overrideDir = overrideDir;
@@ -81,8 +86,20 @@ public final class TemplateSource {
         return Optional.ofNullable(overrideDir);
     }
 
-    /** The text of a template, e.g. "cloud-init/user-data.ftl"; empty when it exists nowhere. */
+    /**
+     * The text of a template, e.g. "cloud-init/user-data.ftl"; empty when it exists nowhere. A name is
+     * read once per source, so one bake sees one version of each file.
+     */
     public Optional<String> read(String name) {
+        Optional<String> text = texts.get(name);
+        if (text == null) {
+            text = readOnce(name);
+            texts.putIfAbsent(name, text);
+        }
+        return text;
+    }
+
+    private Optional<String> readOnce(String name) {
         try {
             if (overrideDir != null) {
                 Path file = overrideDir.resolve(name);

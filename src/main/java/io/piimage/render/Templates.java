@@ -23,6 +23,14 @@ import java.util.Map;
  */
 public final class Templates {
 
+    static {
+        // FreeMarker would log through java.util.logging, whose set-up costs every bake start-up time;
+        // it has nothing to say that a RenderException does not (template exceptions are not logged).
+        if (System.getProperty("org.freemarker.loggerLibrary") == null) {
+            System.setProperty("org.freemarker.loggerLibrary", "none");
+        }
+    }
+
     private final TemplateSource source;
     private final Configuration configuration;
     private final Map<String, Template> cache = new HashMap<>();

@@ -78,6 +78,24 @@ class TemplatesTest {
     }
 
     @Test
+    void aSourceReadsEachFileOnceSoOneBakeSeesOneVersion() throws Exception {
+        write("overlays/a/etc/x.conf", "first\n");
+        TemplateSource source = TemplateSource.withOverrides(dir);
+        assertThat(source.read("overlays/a/etc/x.conf")).contains("first\n");
+        write("overlays/a/etc/x.conf", "changed while the bake ran\n");
+        assertThat(source.read("overlays/a/etc/x.conf")).contains("first\n");
+        assertThat(TemplateSource.withOverrides(dir).read("overlays/a/etc/x.conf")).contains("changed while the bake ran\n");
+    }
+
+    @Test
+    void freeMarkerLogsNothingOfItsOwn() {
+        // Its default would start java.util.logging on every bake; errors reach the user as RenderExceptions.
+        new Templates(TemplateSource.packaged());
+        assertThat(System.getProperty("org.freemarker.loggerLibrary")).isEqualTo("none");
+        assertThat(freemarker.log.Logger.getLogger("piimage.test").getClass().getName()).contains("Null");
+    }
+
+    @Test
     void overlaysDeclarePackagesWithoutInstallingTheListAsAFile() throws Exception {
         write("overlays/a/packages", "# the load balancer\nhaproxy\nkeepalived  # VRRP\n");
         write("overlays/b/packages", "keepalived\ncurl\n");
