@@ -38,6 +38,20 @@ public record WriteFile(String path, String permissions, String owner, boolean b
     }
 
     private static boolean isLiteralSafe(byte[] bytes, String text) {
+        // Most files are ASCII: their bytes are their characters, checked in one pass over the array.
+        int n = bytes.length;
+        boolean ascii = n > 0;
+        for (int i = 0; i < n && ascii; i++) {
+            byte b = bytes[i];
+            if (b < 0) {
+                ascii = false;
+            } else if ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7f) {
+                return false;
+            }
+        }
+        if (ascii) {
+            return bytes[n - 1] == '\n' && (n < 2 || bytes[n - 2] != '\n') && bytes[0] != ' ' && bytes[0] != '\n';
+        }
         if (text.isEmpty() || !text.endsWith("\n") || text.endsWith("\n\n") || text.startsWith(" ")
                 || text.startsWith("\n") || !java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), bytes)) {
             return false;

@@ -14,9 +14,13 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 class WriteFileTest {
 
     /** Renders a one-entry write_files list the way user-data.ftl does and parses it back. */
-    @SuppressWarnings("unchecked")
     private static byte[] roundTrip(String content) {
-        WriteFile entry = WriteFile.of(NodeFile.text("/etc/x", content, 0644));
+        return roundTrip(content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static byte[] roundTrip(byte[] content) {
+        WriteFile entry = WriteFile.of(new NodeFile("/etc/x", content, 0644));
         String yaml = "write_files:\n  - path: " + Quoting.yaml(entry.path()) + "\n"
                 + (entry.base64() ? "    encoding: b64\n    content: " + entry.content() + "\n"
                         : "    content: |\n" + entry.content());
@@ -40,6 +44,30 @@ class WriteFileTest {
             assertThat(WriteFile.of(NodeFile.text("/etc/a", text, 0644)).base64()).as(text).isTrue();
             assertThat(roundTrip(text)).as(text).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    @Test
+    void textBeyondAsciiStaysLiteralOnlyWhereItIsExact() {
+        for (String text : List.of("日本語のコメント\n", "em dash \u2014 and \uD83C\uDF53\n")) {
+            assertThat(WriteFile.of(NodeFile.text("/etc/a", text, 0644)).base64()).as(text).isFalse();
+            assertThat(roundTrip(text)).as(text).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
+        }
+        for (String text : List.of("next line \u0085\n", "\ufeffbom\n", "line\u2028separator\n", "del \u007f\n")) {
+            assertThat(WriteFile.of(NodeFile.text("/etc/a", text, 0644)).base64()).as(text).isTrue();
+            assertThat(roundTrip(text)).as(text).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void everyByteValueIsLiteralOnlyWhenPrintableAndAlwaysArrivesExact() {
+        // ASCII takes a fast path over the bytes: it must agree with the character rules for each value.
+        for (int b = 0; b < 256; b++) {
+            byte[] content = {'a', (byte) b, '\n'};
+            boolean printable = b == '\t' || (b >= 0x20 && b < 0x7f);
+            assertThat(WriteFile.of(new NodeFile("/etc/a", content, 0644)).base64()).as("byte %d", b).isEqualTo(!printable);
+            assertThat(roundTrip(content)).as("byte %d", b).isEqualTo(content);
+        }
+        assertThat(WriteFile.of(NodeFile.text("/etc/a", "\n", 0644)).base64()).isTrue();
     }
 
     @Test
