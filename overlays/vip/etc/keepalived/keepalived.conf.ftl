@@ -33,7 +33,7 @@ vrrp_script chk_endpoint {
 }
 
 vrrp_instance ${cluster.name?upper_case?replace("-", "_")}_ENDPOINT {
-<#assign index = vipHolders?seq_index_of(node)>
+<#assign index = vipHolderIndex>
 <#if endpoint.vrrp.preempt>
     # preempt: the first holder of the plan is preferred: it leaves FAULT once its check passes again
     # (rise 2), discards the lower-priority adverts of the current holder and takes the VIP back when

@@ -48,7 +48,7 @@ final class NodeRenderer {
             names.add("kubernetes");
         }
         names.add(node.role().key());
-        if (plan.vipHolders().contains(node)) {
+        if (plan.isVipHolder(node)) {
             names.add("vip");
         }
         boolean runsHaproxy = node.role() == Role.LOAD_BALANCER
@@ -84,8 +84,9 @@ final class NodeRenderer {
         model.put("packages", overlays.packages(overlaysFor(node)));
         model.put("profile", profile);
         model.put("user", plan.os().user() != null ? plan.os().user() : profile.defaultUser());
-        model.put("isFirstControlPlane", node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node));
-        model.put("isVipHolder", plan.vipHolders().contains(node));
+        model.put("isFirstControlPlane", plan.isFirstControlPlane(node));
+        model.put("isVipHolder", plan.isVipHolder(node));
+        model.put("vipHolderIndex", plan.vipHolderIndex(node));
         model.put("secrets", RoleSecrets.templateValues(plan, node, secrets));
         model.put("instanceId", instanceId(node));
         model.put("kubeletLabels", KubeletLabels.kubeletFlag(node));

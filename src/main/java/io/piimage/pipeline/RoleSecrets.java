@@ -51,7 +51,7 @@ final class RoleSecrets {
             files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.crt", secrets.etcdClient().certificatePem(), NodeFile.READABLE));
             files.add(NodeFile.text(PIIMAGE + "pki/etcd-client.key", secrets.etcdClient().privateKeyPem(), NodeFile.SECRET));
         }
-        if (isFirstControlPlane(plan, node)) {
+        if (plan.isFirstControlPlane(node)) {
             files.add(NodeFile.text(PIIMAGE + "bootstrap-token", secrets.bootstrapToken() + "\n", NodeFile.SECRET));
         }
         if (node.role().isKubernetes()) {
@@ -62,21 +62,17 @@ final class RoleSecrets {
         return files;
     }
 
-    private static boolean isFirstControlPlane(Plan plan, Node node) {
-        return node.role() == Role.CONTROL_PLANE && plan.firstControlPlane().equals(node);
-    }
-
     /** The secret values templates of this node may use, under {@code secrets.*}. */
     static Map<String, Object> templateValues(Plan plan, Node node, ClusterSecrets secrets) {
         Map<String, Object> values = new LinkedHashMap<>();
-        if (isFirstControlPlane(plan, node)) {
+        if (plan.isFirstControlPlane(node)) {
             values.put("bootstrapToken", secrets.bootstrapToken().toString());
         }
         if (node.role().isKubernetes()) {
             values.put("caCertHash", secrets.caCertHash());
             values.put("discoveryFile", DISCOVERY);
         }
-        if (plan.vipHolders().contains(node)) {
+        if (plan.isVipHolder(node)) {
             values.put("vrrpPassword", secrets.vrrpPassword());
         }
         SshHostKeys hostKeys = secrets.hostKeys().get(node.name());

@@ -57,4 +57,27 @@ public record Plan(Path source, Cluster cluster, Endpoint endpoint, Network netw
     public List<Node> vipHolders() {
         return endpoint.loadBalancer() == LoadBalancerMode.DEDICATED ? loadBalancers() : controlPlanes();
     }
+
+    /**
+     * Where {@code node} stands among the VIP holders (0: the one preferred), or -1 if it holds no VIP.
+     * Nodes are told apart by name, which is unique in a plan.
+     */
+    public int vipHolderIndex(Node node) {
+        List<Node> holders = vipHolders();
+        for (int i = 0; i < holders.size(); i++) {
+            if (holders.get(i).name().equals(node.name())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public boolean isVipHolder(Node node) {
+        return vipHolderIndex(node) >= 0;
+    }
+
+    /** The control plane that runs kubeadm init; the others join it. */
+    public boolean isFirstControlPlane(Node node) {
+        return node.role() == Role.CONTROL_PLANE && firstControlPlane().name().equals(node.name());
+    }
 }

@@ -287,6 +287,17 @@ class PlanRulesTest {
         Plan plan = load(yaml).plan();
         assertThat(plan.endpoint().loadBalancer()).isEqualTo(LoadBalancerMode.STACKED);
         assertThat(plan.vipHolders()).extracting(Node::name).containsExactly("master1", "master2", "master3");
+        assertThat(plan.nodes()).extracting(n -> n.name() + "=" + plan.vipHolderIndex(n) + (plan.isVipHolder(n) ? " holder" : ""))
+                .contains("master1=0 holder", "master2=1 holder", "master3=2 holder")
+                .allMatch(s -> s.startsWith("master") || s.endsWith("=-1"));
+        assertThat(plan.nodes()).filteredOn(plan::isFirstControlPlane).extracting(Node::name).containsExactly("master1");
+    }
+
+    @Test
+    void dedicatedLoadBalancersHoldTheVipInPlanOrder() throws Exception {
+        Plan plan = load(BASE).plan();
+        assertThat(plan.loadBalancers()).extracting(n -> n.name() + "=" + plan.vipHolderIndex(n)).containsExactly("lb1=0", "lb2=1");
+        assertThat(plan.controlPlanes()).isNotEmpty().noneMatch(plan::isVipHolder);
     }
 
     @Test
