@@ -79,8 +79,9 @@ public final class DirectorySink implements Sink {
             throw new IOException("refusing to write outside the output: " + file.path());
         }
         createPrivateDirectories(root, path.getParent());
-        Files.createFile(path, AtomicFiles.PRIVATE_FILE);
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+        // Created and opened in one call: a bake of many nodes writes hundreds of files.
+        try (FileChannel channel = FileChannel.open(path,
+                java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), AtomicFiles.PRIVATE_FILE)) {
             channel.write(java.nio.ByteBuffer.wrap(file.content()));
             channel.force(true);
         }
