@@ -40,7 +40,9 @@ public record NodeFile(String path, byte[] content, int mode) {
 
     /** "0644": the notation cloud-init's write_files and chmod use. */
     public String permissions() {
-        return String.format("%04o", mode);
+        // Not String.format: it parses its pattern on every call, and a bake asks once per file.
+        String octal = Integer.toOctalString(mode);
+        return octal.length() >= 4 ? octal : "0000".substring(octal.length()) + octal;
     }
 
     public boolean isSecret() {

@@ -74,6 +74,9 @@ class WriteFileTest {
     void permissionsAreOctal() {
         assertThat(WriteFile.of(NodeFile.text("/k", "x\n", 0600)).permissions()).isEqualTo("0600");
         assertThat(WriteFile.of(NodeFile.text("/s", "#!/bin/sh\n", 0755)).permissions()).isEqualTo("0755");
+        for (int mode : new int[] {0, 07, 070, 0700, 04755, 07777}) {
+            assertThat(new NodeFile("/m", new byte[0], mode).permissions()).isEqualTo(String.format("%04o", mode));
+        }
     }
 
     @Test
