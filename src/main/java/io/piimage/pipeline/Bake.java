@@ -92,8 +92,11 @@ public final class Bake {
         // preparations that depend on little (the templates on nothing, the secrets on the plan's key
         // algorithm and node names) run beside the rest, on the second core, so a bake waits for the
         // slowest of them rather than for their sum; their refusals still come in the same order.
-        Background<Templates> templatesReady = Background.start("piimage-templates", () ->
-                new Templates(templatesDir == null ? TemplateSource.packaged() : TemplateSource.withOverrides(templatesDir)));
+        Background<Templates> templatesReady = Background.start("piimage-templates", () -> {
+            Templates ready = new Templates(templatesDir == null ? TemplateSource.packaged() : TemplateSource.withOverrides(templatesDir));
+            NodeRenderer.parseAhead(ready);
+            return ready;
+        });
         ImageProfiles profiles = ImageProfiles.packaged();
         LoadedPlan loaded = PlanLoader.load(planFile, profiles.names());
         Plan plan = loaded.plan();

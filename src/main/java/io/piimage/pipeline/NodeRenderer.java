@@ -36,6 +36,22 @@ final class NodeRenderer {
         this.overlays = new OverlayRenderer(templates);
     }
 
+    private static final List<String> SEEDS = List.of("cloud-init/user-data.ftl", "cloud-init/meta-data.ftl",
+            "cloud-init/network-config.ftl");
+
+    /**
+     * Parses every template a node of any role may need, before the plan is known: a bake does this on
+     * another thread while the plan loads and the secrets are read, instead of on first use.
+     */
+    static void parseAhead(Templates templates) {
+        List<String> all = new ArrayList<>(List.of("common", "kubernetes", "vip", "haproxy"));
+        for (Role role : Role.values()) {
+            all.add(role.key());
+        }
+        new OverlayRenderer(templates).parseAhead(all);
+        templates.parseAhead(SEEDS);
+    }
+
     /**
      * The overlay trees a node gets, most general first. Nodes that hold the VIP get {@code vip}
      * (keepalived); nodes that run HAProxy get {@code haproxy}: the dedicated load balancers, or every

@@ -48,6 +48,19 @@ public final class OverlayRenderer {
         return files;
     }
 
+    /** Parses the templates of the named overlays ahead of rendering ({@link Templates#parseAhead}). */
+    public void parseAhead(List<String> overlays) {
+        List<String> names = new ArrayList<>();
+        for (String overlay : overlays) {
+            for (String name : templates.source().list("overlays/" + overlay)) {
+                if (name.endsWith(".ftl")) {
+                    names.add("overlays/" + overlay + "/" + name);
+                }
+            }
+        }
+        templates.parseAhead(names);
+    }
+
     /** The packages the named overlays ask for, in first-seen order, without duplicates. */
     public List<String> packages(List<String> overlays) {
         java.util.LinkedHashSet<String> packages = new java.util.LinkedHashSet<>();

@@ -33,7 +33,11 @@ public final class Templates {
 
     private final TemplateSource source;
     private final Configuration configuration;
-    private final Map<String, Template> cache = new HashMap<>();
+    /** Each template parsed once, or why it did not parse (FreeMarker's own second answer says less). */
+    private final Map<String, Parsed> cache = new HashMap<>();
+
+    private record Parsed(Template template, IOException failure) {
+    }
 
     public Templates(TemplateSource source) {
         this.source = source;
@@ -82,6 +86,17 @@ public final class Templates {
     public record Rendered(String text, Integer mode) {
     }
 
+    /**
+     * Parses the named templates now, so that rendering finds them ready: a bake calls this on another
+     * thread while the plan loads. A template that does not parse is left for {@link #render} to
+     * report, with its name and line, if a node needs it.
+     */
+    public void parseAhead(List<String> names) {
+        for (String name : names) {
+            cache.computeIfAbsent(name, this::parse);
+        }
+    }
+
     /** Renders a named template; errors name the template, line and the missing value. */
     public String render(String name, Map<String, ?> model) throws RenderException {
         return renderWithMode(name, model).text();
@@ -89,11 +104,11 @@ public final class Templates {
 
     public Rendered renderWithMode(String name, Map<String, ?> model) throws RenderException {
         try {
-            Template template = cache.get(name);
-            if (template == null) {
-                template = configuration.getTemplate(name);
-                cache.put(name, template);
+            Parsed parsed = cache.computeIfAbsent(name, this::parse);
+            if (parsed.failure() != null) {
+                throw parsed.failure();
             }
+            Template template = parsed.template();
             StringWriter out = new StringWriter();
             freemarker.core.Environment environment = template.createProcessingEnvironment(model, out);
             environment.process();
@@ -112,6 +127,14 @@ public final class Templates {
                     + (e.getLineNumber() != null ? " (line " + e.getLineNumber() + ")" : ""), e);
         } catch (IOException e) {
             throw new RenderException("template " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Parsed parse(String name) {
+        try {
+            return new Parsed(configuration.getTemplate(name), null);
+        } catch (IOException e) {
+            return new Parsed(null, e);
         }
     }
 

@@ -62,6 +62,19 @@ class TemplatesTest {
     }
 
     @Test
+    void parsingAheadLeavesABrokenTemplateForRenderToReport() throws Exception {
+        write("overlays/a/etc/broken.conf.ftl", "ok\n<#if>\n");
+        write("overlays/a/etc/fine.conf.ftl", "${x}\n");
+        Templates templates = new Templates(TemplateSource.withOverrides(dir));
+        OverlayRenderer renderer = new OverlayRenderer(templates);
+        renderer.parseAhead(List.of("a", "no-such-overlay"));
+        assertThat(templates.render("overlays/a/etc/fine.conf.ftl", Map.of("x", "rendered"))).isEqualTo("rendered\n");
+        assertThatThrownBy(() -> renderer.render(List.of("a"), Map.of("x", "y")))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("overlays/a/etc/broken.conf.ftl").hasMessageContaining("line 2");
+    }
+
+    @Test
     void templatesCannotReachJavaClasses() throws Exception {
         write("x.ftl", "<#assign ex = \"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}");
         Templates templates = new Templates(TemplateSource.withOverrides(dir));
