@@ -43,6 +43,26 @@ class CliTest {
     }
 
     @Test
+    void aCommandBuiltAloneIsTheSameCommandAsInTheWholeTree() {
+        // Main builds only the subcommand named first (start-up time); what a user sees must not change.
+        picocli.CommandLine whole = Main.commandLine();
+        assertThat(whole.getSubcommands().keySet()).hasSize(Main.COMMANDS.size());
+        for (String name : whole.getSubcommands().keySet()) {
+            picocli.CommandLine alone = Main.commandLineFor(name, "--help");
+            boolean wholeTree = name.equals("help") || name.equals("completion") || name.equals("man");
+            assertThat(alone.getSubcommands().keySet()).as(name)
+                    .isEqualTo(wholeTree ? whole.getSubcommands().keySet() : java.util.Set.of(name));
+            assertThat(alone.getSubcommands().get(name).getUsageMessage()).as(name)
+                    .isEqualTo(whole.getSubcommands().get(name).getUsageMessage());
+            Run help = piimage(name, "--help");
+            assertThat(help.exitCode()).as(name).isZero();
+            assertThat(help.out()).as(name).isEqualTo(whole.getSubcommands().get(name).getUsageMessage());
+        }
+        assertThat(Main.commandLineFor("--help").getSubcommands()).hasSameSizeAs(whole.getSubcommands());
+        assertThat(Main.commandLineFor("bkae").getSubcommands()).hasSameSizeAs(whole.getSubcommands());
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         assertThat(piimage().exitCode()).isEqualTo(2);
         assertThat(piimage("bake").exitCode()).isEqualTo(2);
