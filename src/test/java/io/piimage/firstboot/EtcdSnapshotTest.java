@@ -184,7 +184,7 @@ class EtcdSnapshotTest {
         Path file = dir.resolve("backups/snap.db");
         java.io.StringWriter out = new java.io.StringWriter();
         java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine command = new picocli.CommandLine(new io.piimage.cli.Main());
+        picocli.CommandLine command = io.piimage.cli.Main.commandLine();
         command.setOut(new java.io.PrintWriter(out));
         command.setErr(new java.io.PrintWriter(err));
         int code = command.execute("snapshot", dir.resolve("snap.yaml").toString(), "-o", file.toString(),
