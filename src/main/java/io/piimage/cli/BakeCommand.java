@@ -96,6 +96,13 @@ final class BakeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new BakeException(e.getMessage(), e); // the front door adds "nothing was written"
         }
+        // Making RSA keys and hashing whole card images want C2 (FullJitRerun); nothing has been said or
+        // written yet, so the child's output is all the user sees.
+        java.util.Optional<Integer> rerun = FullJitRerun.ifQuick(baseImage != null || restoreFrom != null
+                || Bake.makesNewSecrets(plan.file(), secrets, initSecrets));
+        if (rerun.isPresent()) {
+            return rerun.get();
+        }
         ProgressBar bar = baseImage != null && !quiet && System.console() != null ? new ProgressBar(System.err) : null;
         Bake.Result result = Bake.builder(plan.file())
                 .target(target)

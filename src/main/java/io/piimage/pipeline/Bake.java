@@ -76,6 +76,19 @@ public final class Bake {
         return parent.resolve(stem + ".secrets");
     }
 
+    /**
+     * True when a bake of {@code planFile} with these options would make a new cluster's secrets (its
+     * first bake) instead of loading them. False when that cannot be told here: the bake itself then
+     * says what is wrong.
+     */
+    public static boolean makesNewSecrets(Path planFile, Path secretsDir, boolean initSecrets) {
+        try {
+            return secretsDir == null ? !SecretsStore.exists(defaultSecretsDir(planFile)) : initSecrets && !SecretsStore.exists(secretsDir);
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
     /** {@code ./out/<cluster name>}. */
     public static Path defaultOutput(Plan plan) {
         return Path.of("out", plan.cluster().name());

@@ -1,0 +1,42 @@
+package io.piimage.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How a launcher's quick-compiler command line becomes the full-JIT one (the process itself: FullJitRerunIT). */
+class FullJitRerunTest {
+
+    @Test
+    void theFullJitFlagGoesAfterTheLaunchersOptionsAndTheMarkerTurnsFull() {
+        List<String> arguments = List.of("-XX:SharedArchiveFile=/c/a.jsa", "-XX:TieredStopAtLevel=1", "-Dpiimage.jit=quick",
+                "-XX:+UseSerialGC", "-jar", "/usr/share/piimage/piimage.jar", "bake", "plan.yaml", "-o", "out");
+
+        assertThat(FullJitRerun.fullJitCommand("/usr/bin/java", arguments)).contains(List.of("/usr/bin/java",
+                "-XX:SharedArchiveFile=/c/a.jsa", "-XX:TieredStopAtLevel=1", "-Dpiimage.jit=full", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=4", "-Dpiimage.jit=full",
+                "-jar", "/usr/share/piimage/piimage.jar", "bake", "plan.yaml", "-o", "out"));
+    }
+
+    @Test
+    void theCommandsOwnArgumentsStayAsTheyAreEvenWhenTheyLookLikeOptions() {
+        List<String> arguments = List.of("-Dpiimage.jit=quick", "-jar", "p.jar", "bake", "-Dpiimage.jit=quick", "-jar");
+
+        assertThat(FullJitRerun.fullJitCommand("java", arguments)).contains(List.of("java", "-Dpiimage.jit=full",
+                "-XX:TieredStopAtLevel=4", "-Dpiimage.jit=full", "-jar", "p.jar", "bake", "-Dpiimage.jit=quick", "-jar"));
+    }
+
+    @Test
+    void aJvmNotStartedWithAJarIsNotRunAgain() {
+        assertThat(FullJitRerun.fullJitCommand("java", List.of("-cp", "classes", "io.piimage.cli.Main", "bake", "p.yaml"))).isEmpty();
+        assertThat(FullJitRerun.fullJitCommand("java", List.of("-Dpiimage.jit=quick", "-jar"))).isEmpty();
+    }
+
+    @Test
+    void withoutTheLaunchersMarkerNothingRunsAgain() throws Exception {
+        assertThat(System.getProperty(FullJitRerun.PROPERTY)).as("the test JVM is not started by a launcher").isNull();
+        assertThat(FullJitRerun.quick()).isFalse();
+        assertThat(FullJitRerun.ifQuick(true)).isEmpty();
+    }
+}
