@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The installed command's JIT choices against the same launcher without them, in one run. The launcher
 # (1) starts C2 at ten times its usual thresholds (-XX:Tier4*Threshold) and (2) runs most commands
-# with C1 alone (-XX:TieredStopAtLevel=1 and the -Dpiimage.jit=quick mark), a bake that makes keys
-# running itself again with both compilers. Variants: "defaults" (neither), "C2 late" (1 only) and
+# with C1 alone on one compiler thread (-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 and the
+# -Dpiimage.jit=quick mark), a bake that makes keys running itself again with both compilers. Variants: "defaults" (neither), "C2 late" (1 only) and
 # "as shipped" (1 and 2). Times a re-bake of examples/makina.yaml, a re-bake of a 100-node plan and a
 # first bake of makina with each, each with its own per-user cache (class-data archive, or Java 25's
 # ahead-of-time cache) made by a warm-up bake first. Medians from hyperfine, in bench/results/jit.json;
@@ -24,7 +24,7 @@ flags='-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 -
 grep -qF -- "$flags" "$piimage" || { echo "bench: $piimage does not carry the JIT flags this bench compares" >&2; exit 1; }
 # The launcher's C1-only words, as they appear in it (matched literally, never expanded here).
 # shellcheck disable=SC2016
-c1_words='"$c1_only" "$c1_mark" '
+c1_words='"$c1_only" "$c1_threads" "$c1_mark" '
 grep -qF -- "$c1_words" "$piimage" || { echo "bench: $piimage does not run C1 alone" >&2; exit 1; }
 variant_of() { # variant_of NAME DROP...: a copy of the unpacked release whose launcher lacks each DROP string
   local name="$1" launcher drop

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The launchers start the JVM with its quick compiler only ({@code -XX:TieredStopAtLevel=1}): a bake is
+ * The launchers start the JVM with its quick compiler only ({@link #C1_ONLY_FLAGS}): a bake is
  * over in well under a second, and C1 alone does it with a fifth to a quarter less CPU than both compilers (see
  * README, Benchmarks). RSA key generation is the exception: BigInteger's prime search needs C2's
  * intrinsics and takes about twice as long without them. So a bake that is about to make a new
@@ -19,8 +19,11 @@ final class FullJitRerun {
     static final String PROPERTY = "piimage.jit";
     static final String QUICK = "quick";
     static final String FULL = "full";
-    /** After the launcher's flags, so that it wins (the last of a repeated -XX flag does). */
-    static final String FULL_JIT_FLAG = "-XX:TieredStopAtLevel=4";
+    /**
+     * The launchers' C1-only flags, left out of the rerun's command line (one C1 compiler thread: on two
+     * cores, a second one only competed with the bake; both compilers need at least two threads).
+     */
+    static final List<String> C1_ONLY_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
 
     private FullJitRerun() {
     }
@@ -40,9 +43,9 @@ final class FullJitRerun {
 
     /**
      * This JVM's command line ({@code executable}, then {@code arguments} as /proc gives them) with the
-     * full JIT: the JVM options before {@code -jar} get {@link #FULL_JIT_FLAG} appended and the
-     * property set to {@link #FULL}, so the child never reruns itself; the jar and the command's own
-     * arguments stay as they were. Empty when the JVM was not started with {@code -jar}.
+     * full JIT: the JVM options before {@code -jar} lose {@link #C1_ONLY_FLAGS} and get the property
+     * set to {@link #FULL}, so the child never reruns itself; the jar and the command's own arguments
+     * stay as they were. Empty when the JVM was not started with {@code -jar}.
      */
     static Optional<List<String>> fullJitCommand(String executable, List<String> arguments) {
         int jar = arguments.indexOf("-jar");
@@ -52,9 +55,10 @@ final class FullJitRerun {
         List<String> command = new ArrayList<>();
         command.add(executable);
         for (String option : arguments.subList(0, jar)) {
-            command.add(option.equals("-D" + PROPERTY + "=" + QUICK) ? "-D" + PROPERTY + "=" + FULL : option);
+            if (!C1_ONLY_FLAGS.contains(option) && !option.startsWith("-D" + PROPERTY + "=")) {
+                command.add(option);
+            }
         }
-        command.add(FULL_JIT_FLAG);
         command.add("-D" + PROPERTY + "=" + FULL);
         command.addAll(arguments.subList(jar, arguments.size()));
         return Optional.of(command);

@@ -48,7 +48,9 @@ class FullJitRerunIT {
     }
 
     private static List<String> quick(String... args) {
-        return launcherLike(List.of("-XX:TieredStopAtLevel=1", "-D" + FullJitRerun.PROPERTY + "=" + FullJitRerun.QUICK), args);
+        List<String> options = new ArrayList<>(FullJitRerun.C1_ONLY_FLAGS);
+        options.add("-D" + FullJitRerun.PROPERTY + "=" + FullJitRerun.QUICK);
+        return launcherLike(options, args);
     }
 
     /** TieredStopAtLevel of each JVM that ran, in the order they printed their flags. */
