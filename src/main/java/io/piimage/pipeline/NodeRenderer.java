@@ -36,20 +36,29 @@ final class NodeRenderer {
         this.overlays = new OverlayRenderer(templates);
     }
 
-    private static final List<String> SEEDS = List.of("cloud-init/user-data.ftl", "cloud-init/meta-data.ftl",
-            "cloud-init/network-config.ftl");
+    /** The seed files on a card's boot partition, each rendered from {@link #seedTemplate}. */
+    private static final List<String> SEEDS = List.of("user-data", "meta-data", "network-config");
+    /** Overlay trees besides each role's own (named by its key): see {@link #overlaysFor}. */
+    private static final String COMMON = "common";
+    private static final String KUBERNETES = "kubernetes";
+    private static final String VIP = "vip";
+    private static final String HAPROXY = "haproxy";
+
+    private static String seedTemplate(String seed) {
+        return "cloud-init/" + seed + ".ftl";
+    }
 
     /**
      * Parses every template a node of any role may need, before the plan is known: a bake does this on
      * another thread while the plan loads and the secrets are read, instead of on first use.
      */
     static void parseAhead(Templates templates) {
-        List<String> all = new ArrayList<>(List.of("common", "kubernetes", "vip", "haproxy"));
+        List<String> all = new ArrayList<>(List.of(COMMON, KUBERNETES, VIP, HAPROXY));
         for (Role role : Role.values()) {
             all.add(role.key());
         }
         new OverlayRenderer(templates).parseAhead(all);
-        templates.parseAhead(SEEDS);
+        templates.parseAhead(SEEDS.stream().map(NodeRenderer::seedTemplate).toList());
     }
 
     /**
@@ -59,18 +68,18 @@ final class NodeRenderer {
      */
     List<String> overlaysFor(Node node) {
         List<String> names = new ArrayList<>();
-        names.add("common");
+        names.add(COMMON);
         if (node.role().isKubernetes()) {
-            names.add("kubernetes");
+            names.add(KUBERNETES);
         }
         names.add(node.role().key());
         if (plan.isVipHolder(node)) {
-            names.add("vip");
+            names.add(VIP);
         }
         boolean runsHaproxy = node.role() == Role.LOAD_BALANCER
                 || (node.role() == Role.CONTROL_PLANE && plan.endpoint().loadBalancer() == LoadBalancerMode.STACKED);
         if (runsHaproxy) {
-            names.add("haproxy");
+            names.add(HAPROXY);
         }
         return names;
     }
@@ -143,10 +152,10 @@ final class NodeRenderer {
         seedModel.put("runcmd", runcmd(profile, nodeFiles, firstBootUnit));
         seedModel.put("firstBootUnit", firstBootUnit);
 
-        FileTree.Builder boot = FileTree.builder()
-                .add(NodeFile.text("user-data", templates.render("cloud-init/user-data.ftl", seedModel), NodeFile.SECRET))
-                .add(NodeFile.text("meta-data", templates.render("cloud-init/meta-data.ftl", seedModel), NodeFile.SECRET))
-                .add(NodeFile.text("network-config", templates.render("cloud-init/network-config.ftl", seedModel), NodeFile.SECRET));
+        FileTree.Builder boot = FileTree.builder();
+        for (String seed : SEEDS) {
+            boot.add(NodeFile.text(seed, templates.render(seedTemplate(seed), seedModel), NodeFile.SECRET));
+        }
         if (profile.needsUserconf()) {
             // Raspberry Pi OS's userconfig.service (userconf-pi) asks for a user name and password on
             // the console, holding multi-user.target (and cloud-final after it), unless userconf.txt
