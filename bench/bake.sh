@@ -48,21 +48,14 @@ cp "$root/examples/makina.yaml" "$work/first/makina.yaml"
 "$piimage" bake -q "$work/makina.yaml" -o "$work/out-makina" 2>/dev/null   # warm-up: makes the class-data archive
 "$piimage" bake -q "$work/plan100.yaml" -o "$work/out-100" 2>/dev/null
 
-for cn in kubernetes front-proxy-ca etcd-ca; do
-  printf '{"CN":"%s","key":{"algo":"rsa","size":2048},"ca":{"expiry":"87600h"}}\n' "$cn" >"$work/$cn-csr.json"
-done
-cat >"$work/cfssl-3cas.sh" <<SH
-#!/bin/sh
-set -e
-cd "$work"
-for cn in kubernetes front-proxy-ca etcd-ca; do cfssl gencert -initca "\$cn-csr.json" >"\$cn.json" 2>/dev/null; done
-SH
-chmod +x "$work/cfssl-3cas.sh"
+# shellcheck source=bench/cfssl.sh
+source "$root/bench/cfssl.sh"
+cfssl="$(cfssl_three_cas "$work")"
 
 hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json "$results/bake.json" \
   -n "piimage first bake of makina (new cluster: 3 CAs, SA key, 2 client certs, host keys)" \
      --prepare "rm -rf $work/first/makina.secrets $work/first/out" "$piimage bake -q $work/first/makina.yaml -o $work/first/out" \
-  -n "cfssl gencert -initca x3 (the same 3 CAs)" --prepare true "$work/cfssl-3cas.sh" \
+  -n "cfssl gencert -initca x3 (the same 3 CAs)" --prepare true "$cfssl" \
   -n "piimage re-bake of makina (secrets exist)" --prepare true "$piimage bake -q $work/makina.yaml -o $work/out-makina" \
   -n "piimage re-bake of a 100-node plan" --prepare true "$piimage bake -q $work/plan100.yaml -o $work/out-100" >&2
 

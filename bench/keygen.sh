@@ -24,19 +24,12 @@ base="-XX:+UseSerialGC -Xms32m -Xmx256m -Xss1m"
 late="-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
 grep -qF -- "$late" "$root/src/dist/piimage" || { echo "bench: the launcher's JIT flags changed; update $0" >&2; exit 1; }
 
-for cn in kubernetes front-proxy-ca etcd-ca; do
-  printf '{"CN":"%s","key":{"algo":"rsa","size":2048},"ca":{"expiry":"87600h"}}\n' "$cn" >"$work/$cn-csr.json"
-done
-cat >"$work/cfssl-3cas.sh" <<SH
-#!/bin/sh
-set -e
-cd "$work"
-for cn in kubernetes front-proxy-ca etcd-ca; do cfssl gencert -initca "\$cn-csr.json" >"\$cn.json" 2>/dev/null; done
-SH
-chmod +x "$work/cfssl-3cas.sh"
+# shellcheck source=bench/cfssl.sh
+source "$root/bench/cfssl.sh"
+cfssl="$(cfssl_three_cas "$work")"
 
 hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$results/keygen.json" \
-  -n "cfssl gencert -initca x3 (3 CA keys)" "$work/cfssl-3cas.sh" \
+  -n "cfssl gencert -initca x3 (3 CA keys)" "$cfssl" \
   -n "6 RSA-2048 keys, JDK provider, the launchers' JIT flags (what a first bake's rerun has)" \
      "$java $base $late -cp $work/classes SixRsaKeys" \
   -n "6 RSA-2048 keys, JDK provider, the JVM's default JIT" "$java $base -cp $work/classes SixRsaKeys" \
