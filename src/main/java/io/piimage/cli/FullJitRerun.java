@@ -66,18 +66,29 @@ final class FullJitRerun {
 
     /**
      * Runs this command again with the full JIT and returns its exit status; empty when this JVM's
-     * command line cannot be read (then the caller carries on here, only slower). The child shares
-     * standard input, output and error; if this JVM is told to stop, it stops the child first, so a
-     * child's clean-up (staging directories, the output lock) runs as it would have here.
+     * command line cannot be read (then the caller carries on here, only slower).
      */
     static Optional<Integer> rerun() throws IOException {
         ProcessHandle.Info self = ProcessHandle.current().info();
         Optional<List<String>> command = self.command()
                 .flatMap(executable -> self.arguments().flatMap(arguments -> fullJitCommand(executable, List.of(arguments))));
-        if (command.isEmpty()) {
+        return command.isEmpty() ? Optional.empty() : run(command.get());
+    }
+
+    /**
+     * Runs {@code command} and returns its exit status; empty when it cannot be started (the caller
+     * then carries on in this JVM, only slower, rather than fail a bake over a speed-up). The child
+     * shares standard input, output and error; if this JVM is told to stop, it stops the child first
+     * and waits for it, so the child's clean-up (staging directories, the output lock) runs as it
+     * would have here.
+     */
+    static Optional<Integer> run(List<String> command) throws IOException {
+        Process child;
+        try {
+            child = new ProcessBuilder(command).inheritIO().start();
+        } catch (IOException e) {
             return Optional.empty();
         }
-        Process child = new ProcessBuilder(command.get()).inheritIO().start();
         Thread stopChild = new Thread(() -> {
             child.destroy();
             try {

@@ -34,6 +34,17 @@ class FullJitRerunTest {
     }
 
     @Test
+    void theRerunsExitStatusIsReturned() throws Exception {
+        assertThat(FullJitRerun.run(List.of("sh", "-c", "exit 3"))).contains(3);
+        assertThat(FullJitRerun.run(List.of("sh", "-c", "true"))).contains(0);
+    }
+
+    @Test
+    void aRerunThatCannotStartLeavesTheWorkToThisJvm() throws Exception {
+        assertThat(FullJitRerun.run(List.of("/nonexistent/piimage-test/java", "-version"))).isEmpty();
+    }
+
+    @Test
     void withoutTheLaunchersMarkerNothingRunsAgain() throws Exception {
         assertThat(System.getProperty(FullJitRerun.PROPERTY)).as("the test JVM is not started by a launcher").isNull();
         assertThat(FullJitRerun.quick()).isFalse();
