@@ -6,16 +6,17 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The launchers start the JVM with its quick compiler only ({@link #C1_ONLY_FLAGS}): a bake is
- * over in well under a second, and C1 alone does it with a fifth to a quarter less CPU than both compilers (see
- * README, Benchmarks). RSA key generation is the exception: BigInteger's prime search needs C2's
- * intrinsics and takes about twice as long without them. So a bake that is about to make a new
- * cluster's keys runs itself again, once, as a child JVM with the full JIT, and exits with its status.
- * Only the launchers ask for this (with {@link #PROPERTY}); a JVM started any other way carries on.
+ * The launchers start the JVM with its quick compiler only ({@link #C1_ONLY_FLAGS}): a bake is over
+ * in well under a second, and C1 alone does it with a fifth to a quarter less CPU than both compilers
+ * (see README, Benchmarks). RSA key generation is the exception: BigInteger's prime search needs C2's
+ * intrinsics and takes more than three times as long without them. So a bake that is about to make
+ * a new cluster's keys (and {@code renew}, and what hashes whole images or snapshots) runs itself
+ * again, once, as a child JVM with the full JIT, and exits with its status. Only the launchers ask
+ * for this (with {@link #PROPERTY}); a JVM started any other way carries on.
  */
 final class FullJitRerun {
 
-    /** The launchers set it to {@link #QUICK} together with {@code -XX:TieredStopAtLevel=1}. */
+    /** The launchers set it to {@link #QUICK} together with {@link #C1_ONLY_FLAGS}. */
     static final String PROPERTY = "piimage.jit";
     static final String QUICK = "quick";
     static final String FULL = "full";

@@ -74,7 +74,7 @@ class FullJitRerunIT {
     }
 
     @Test
-    void aFirstBakeRunsAgainWithBothCompilersAndSaysEverythingOnce() throws IOException {
+    void aFirstBakeAndRenewRunAgainWithBothCompilersAndSayEverythingOnce() throws IOException {
         Path plan = plan();
 
         ProcessResult first = ExternalTool.run(TIMEOUT, quick("bake", plan.toString(), "-o", "out"), tmp);
@@ -90,6 +90,12 @@ class FullJitRerunIT {
         assertThat(again.exitCode()).as(again.stderr()).isZero();
         assertThat(jvms(again)).as("a re-bake makes no keys: C1 alone").containsExactly("1");
         assertThat(count(again.stdout(), "baked 9 node(s) of cluster makina")).isEqualTo(1);
+
+        ProcessResult renew = ExternalTool.run(TIMEOUT, quick("renew", plan.toString(), "-o", "out"), tmp);
+
+        assertThat(renew.exitCode()).as(renew.stderr()).isZero();
+        assertThat(jvms(renew)).as("renew makes two keys: both compilers").containsExactly("1", "4");
+        assertThat(count(renew.stdout(), "with the new admin certificate")).isEqualTo(1);
     }
 
     @Test
