@@ -60,9 +60,11 @@ class FirstBootRunnerTest {
 
     @Test
     void cloudInitsFilesAndWhatEachPhaseWroteAreSyncedBeforeTheyAreRecorded() throws IOException {
-        // A sync that records which phases were already marked done when it ran.
+        // A sync that records which phases were already marked done when it ran, or which file's file
+        // system it flushed (sync -f FILE: the status copy on the boot partition).
         Path bin = Files.createDirectories(root.resolve("stand-in-bin"));
         Path sync = Files.writeString(bin.resolve("sync"), "#!/bin/bash\n"
+                + "if [[ $1 == -f ]]; then echo \"flushed $(basename \"$2\")\" >> \"$PIIMAGE_ROOT/calls.log\"; exit 0; fi\n"
                 + "echo \"sync after: $(cd \"$PIIMAGE_ROOT/var/lib/piimage/phases\" && ls | tr '\\n' ' ')\" >> \"$PIIMAGE_ROOT/calls.log\"\n");
         assertThat(sync.toFile().setExecutable(true)).isTrue();
         ProcessResult first = ExternalTool.run(Duration.ofSeconds(30), List.of("env", "PATH=" + bin + ":" + System.getenv("PATH"),
@@ -70,8 +72,12 @@ class FirstBootRunnerTest {
                 root.resolve("usr/local/sbin/piimage-firstboot").toString()), root);
         assertThat(first.exitCode()).as(first.output()).isZero();
         // First cloud-init's files (recorded, for the user-data's bootcmd), then each phase's.
-        assertThat(Files.readAllLines(log)).containsExactly("sync after: ", "prepare", "sync after: ", "install",
-                "sync after: 10-prepare.done ", "role", "sync after: 10-prepare.done 20-install.done ");
+        List<String> calls = Files.readAllLines(log);
+        assertThat(calls.stream().filter(c -> !c.startsWith("flushed ")).toList()).containsExactly("sync after: ", "prepare",
+                "sync after: ", "install", "sync after: 10-prepare.done ", "role", "sync after: 10-prepare.done 20-install.done ");
+        // Every status copy on the boot partition is flushed at once, the last (done) included: a Pi
+        // unplugged right after it said done must not leave a half-written FAT.
+        assertThat(calls).contains("flushed piimage-status.txt").last().isEqualTo("flushed piimage-status.txt");
         assertThat(root.resolve("var/lib/piimage/seed-on-card")).exists();
         assertThat(first.stderr()).contains("cloud-init's files are on the card");
     }
