@@ -28,6 +28,20 @@ class FullJitRerunTest {
     }
 
     @Test
+    void bothLaunchersPassTheFlagsTheRerunTakesOut() throws Exception {
+        // A launcher flag the rerun did not take out would stay in the child (CICompilerCount=1 keeps
+        // both compilers from starting), and the fallback would hide it: the bake would just be slow.
+        for (String launcher : List.of("piimage", "src/dist/piimage")) {
+            String text = java.nio.file.Files.readString(io.piimage.testing.Project.root().resolve(launcher));
+            for (String flag : FullJitRerun.C1_ONLY_FLAGS) {
+                assertThat(text).as(launcher).contains(flag);
+            }
+            assertThat(text).as(launcher).contains("-D" + FullJitRerun.PROPERTY + "=" + FullJitRerun.QUICK)
+                    .doesNotContainPattern("-XX:(TieredStopAtLevel|CICompilerCount)=(?!1\\b)");
+        }
+    }
+
+    @Test
     void aJvmNotStartedWithAJarIsNotRunAgain() {
         assertThat(FullJitRerun.fullJitCommand("java", List.of("-cp", "classes", "io.piimage.cli.Main", "bake", "p.yaml"))).isEmpty();
         assertThat(FullJitRerun.fullJitCommand("java", List.of("-Dpiimage.jit=quick", "-jar"))).isEmpty();
